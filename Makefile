@@ -1,0 +1,36 @@
+# The README's quick start: `make run` and `make test`. Each sets itself up.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install test test-all run bench fidelity clean
+
+install: $(STAMP)
+
+$(STAMP): setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Fast suite for a 2-core CPU: slow and GPU-only tests are skipped.
+test: install
+	$(PY) -m pytest -q tests
+
+# Everything, slow tests included (still skips GPU-only tests without a GPU).
+test-all: install
+	$(PY) -m pytest -q --runslow tests
+
+run: install
+	$(PY) -m launch.run
+
+bench: install
+	$(PY) -m launch.bench
+	$(PY) -m launch.fidelity
+
+fidelity: install
+	$(PY) -m launch.fidelity
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,19 @@
+"""Environments with brax's interface: Walker2d on MJX and toy MDPs."""
+
+from il_jax.envs.episodes import episode_stats
+from il_jax.envs.episodes import summarize_episodes
+from il_jax.envs.registry import env_class
+from il_jax.envs.registry import make
+from il_jax.envs.registry import registered_names
+from il_jax.envs.wrappers import AutoResetWrapper
+from il_jax.envs.wrappers import wrap
+
+__all__ = [
+    'AutoResetWrapper',
+    'env_class',
+    'episode_stats',
+    'make',
+    'registered_names',
+    'summarize_episodes',
+    'wrap',
+]

@@ -1,0 +1,53 @@
+"""Environment registry: `make(name, **options)` by name."""
+
+import importlib
+import inspect
+from types import MappingProxyType
+
+from brax.envs.base import Env
+
+# Name -> 'module:Class'. Imported on demand so that the toy environments do
+# not pay for importing MuJoCo.
+_ENVIRONMENTS = MappingProxyType({
+    'walker2d': 'il_jax.envs.walker2d:Walker2d',
+    'tightrope': 'il_jax.envs.tightrope:Tightrope',
+    'fork': 'il_jax.envs.fork:Fork',
+})
+
+
+def registered_names() -> tuple[str, ...]:
+  """The names `make` accepts, sorted."""
+  return tuple(sorted(_ENVIRONMENTS))
+
+
+def env_class(name: str) -> type[Env]:
+  """The environment class registered under `name`."""
+  if name not in _ENVIRONMENTS:
+    raise ValueError(
+        f'Unknown environment {name!r}; known environments: '
+        f'{", ".join(registered_names())}.')
+  module_name, class_name = _ENVIRONMENTS[name].split(':')
+  return getattr(importlib.import_module(module_name), class_name)
+
+
+def make(name: str, **options) -> Env:
+  """Builds the unbatched, brax-interface environment registered as `name`.
+
+  Args:
+    name: one of `registered_names()`.
+    **options: keyword options of that environment's constructor, e.g.
+      `make('walker2d', solver='faithful', version='v5')`.
+
+  Raises:
+    ValueError: for an unknown name, an unknown option or an invalid value.
+  """
+  cls = env_class(name)
+  accepted = [
+      p for p in inspect.signature(cls.__init__).parameters if p != 'self'
+  ]
+  unknown = sorted(set(options) - set(accepted))
+  if unknown:
+    raise ValueError(
+        f'Unknown option(s) {unknown} for environment {name!r}; accepted '
+        f'options: {", ".join(accepted)}.')
+  return cls(**options)

@@ -1,0 +1,48 @@
+"""Checks shared by every environment: clear errors for bad options and actions."""
+
+from collections.abc import Collection
+from typing import Any
+
+import jax
+
+
+def check_choice(name: str, value: Any, choices: Collection[Any]) -> None:
+  """Raises ValueError if `value` is not one of `choices`."""
+  if value not in choices:
+    raise ValueError(
+        f'{name}={value!r} is not valid; expected one of {sorted(choices)}.')
+
+
+def check_positive(name: str, value: Any, integer: bool = False) -> None:
+  """Raises ValueError unless `value` is a positive number (or integer)."""
+  kind = int if integer else (int, float)
+  if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
+    expected = 'a positive integer' if integer else 'a positive number'
+    raise ValueError(f'{name}={value!r} is not valid; expected {expected}.')
+
+
+def check_range(name: str, value: Any) -> None:
+  """Raises ValueError unless `value` is a pair (low, high) with low < high."""
+  try:
+    low, high = value
+    valid = float(low) < float(high)
+  except (TypeError, ValueError):
+    valid = False
+  if not valid:
+    raise ValueError(
+        f'{name}={value!r} is not valid; expected a pair (low, high) with '
+        'low < high.')
+
+
+def check_action(env_name: str, action: jax.Array, action_size: int) -> None:
+  """Raises ValueError at trace time if `action` is not of shape [action_size].
+
+  Environments step one instance at a time (batching is `vmap`), so the action
+  of one instance must have exactly this shape; a batched action passed to an
+  unbatched environment is caught here rather than silently broadcast.
+  """
+  if action.shape != (action_size,):
+    raise ValueError(
+        f'{env_name}: action has shape {tuple(action.shape)}, expected '
+        f'({action_size},). Batched environments come from '
+        'il_jax.envs.wrap(...), which vmaps the step.')

@@ -1,0 +1,224 @@
+"""Walker2d on MuJoCo-MJX, faithful to Gymnasium's Walker2d-v4 (and v5).
+
+Model, frame skip (4 x 0.002 s), observation (`qpos[1:]` and `qvel` clipped to
++-10: 17 numbers), reward (forward velocity + healthy bonus - 1e-3 |a|^2),
+termination (torso height in (0.8, 2.0), torso angle in (-1, 1)) and reset
+noise (+-5e-3 on qpos and qvel) follow Gymnasium, so returns compare with
+published Walker2d-v4 numbers. `version='v5'` gives v5's right-foot friction
+(and v5's healthy bonus, paid only while healthy).
+
+The MuJoCo solver settings trade fidelity for speed and come as presets:
+- `faithful`: Gymnasium's settings (RK4 integrator, Newton solver with up to
+  100 iterations and 50 line-search iterations, tolerance 1e-8).
+- `fast` (default): the same integrator with one Newton iteration and four
+  line-search iterations. MJX runs every iteration of every environment of a
+  batch in lock-step, so capping them is what makes thousands of environments
+  cheap; the drift this costs is measured in BENCHMARKS.md (`launch/fidelity.py`).
+Each setting can also be overridden on its own (`iterations=`, ...).
+"""
+
+from types import MappingProxyType
+
+import jax
+import jax.numpy as jnp
+import mujoco
+from brax.envs.base import Env, State
+from etils import epath
+from mujoco import mjx
+
+from il_jax.envs.validation import (check_action, check_choice,
+                                    check_positive, check_range)
+
+_XML_PATH = epath.resource_path('il_jax') / 'envs' / 'assets' / 'walker2d.xml'
+
+# Walker2d-v5 sets the right foot's friction to the left foot's 1.9.
+_V5_RIGHT_FOOT_FRICTION = 1.9
+
+_INTEGRATORS = MappingProxyType({
+    'euler': mujoco.mjtIntegrator.mjINT_EULER,
+    'rk4': mujoco.mjtIntegrator.mjINT_RK4,
+    'implicitfast': mujoco.mjtIntegrator.mjINT_IMPLICITFAST,
+})
+
+# Preset name -> solver settings. `faithful` is what Gymnasium's model uses.
+SOLVER_PRESETS = MappingProxyType({
+    'faithful': MappingProxyType(
+        {'integrator': 'rk4', 'iterations': 100, 'ls_iterations': 50}),
+    'fast': MappingProxyType(
+        {'integrator': 'rk4', 'iterations': 1, 'ls_iterations': 4}),
+})
+
+_VELOCITY_CLIP = 10.0
+
+
+class Walker2d(Env):
+  """Gymnasium-faithful Walker2d on MJX (brax `Env` interface, unbatched).
+
+  Observation `[17]`: qpos[1:] (torso height, torso angle, 6 joint angles)
+  and qvel (9) clipped to +-10. Action `[6]`: joint torques in [-1, 1] (MuJoCo
+  clamps the control; the control cost uses the action as given, as in
+  Gymnasium).
+  """
+
+  default_episode_length = 1000
+
+  def __init__(self,
+               version: str = 'v4',
+               solver: str = 'fast',
+               integrator: str | None = None,
+               iterations: int | None = None,
+               ls_iterations: int | None = None,
+               frame_skip: int = 4,
+               forward_reward_weight: float = 1.0,
+               ctrl_cost_weight: float = 1e-3,
+               healthy_reward: float = 1.0,
+               terminate_when_unhealthy: bool = True,
+               healthy_z_range: tuple[float, float] = (0.8, 2.0),
+               healthy_angle_range: tuple[float, float] = (-1.0, 1.0),
+               reset_noise_scale: float = 5e-3):
+    """Builds the environment.
+
+    Args:
+      version: 'v4' (feet friction 0.9 right / 1.9 left) or 'v5' (both 1.9).
+      solver: solver preset, one of `SOLVER_PRESETS` ('fast', 'faithful').
+      integrator: overrides the preset: 'euler', 'rk4' or 'implicitfast'.
+      iterations: overrides the preset's maximum constraint-solver iterations.
+      ls_iterations: overrides the preset's maximum line-search iterations.
+      frame_skip: physics steps of 0.002 s per environment step.
+      forward_reward_weight: weight of the forward velocity in the reward.
+      ctrl_cost_weight: weight of the squared action norm in the cost.
+      healthy_reward: bonus per step while healthy.
+      terminate_when_unhealthy: whether leaving the healthy ranges ends the
+        episode.
+      healthy_z_range: open interval of healthy torso heights.
+      healthy_angle_range: open interval of healthy torso angles (radians).
+      reset_noise_scale: half-width of the uniform noise on qpos and qvel.
+    """
+    check_choice('version', version, ('v4', 'v5'))
+    check_choice('solver', solver, tuple(SOLVER_PRESETS))
+    settings = dict(SOLVER_PRESETS[solver])
+    if integrator is not None:
+      check_choice('integrator', integrator, tuple(_INTEGRATORS))
+      settings['integrator'] = integrator
+    for name, value in (('iterations', iterations),
+                        ('ls_iterations', ls_iterations)):
+      if value is not None:
+        check_positive(name, value, integer=True)
+        settings[name] = value
+    check_positive('frame_skip', frame_skip, integer=True)
+    check_positive('reset_noise_scale', reset_noise_scale)
+    check_range('healthy_z_range', healthy_z_range)
+    check_range('healthy_angle_range', healthy_angle_range)
+    for name, value in (('forward_reward_weight', forward_reward_weight),
+                        ('ctrl_cost_weight', ctrl_cost_weight),
+                        ('healthy_reward', healthy_reward)):
+      if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f'{name}={value!r} is not valid; expected a number.')
+
+    mj_model = mujoco.MjModel.from_xml_path(str(_XML_PATH))
+    if version == 'v5':
+      foot = mujoco.mj_name2id(mj_model, mujoco.mjtObj.mjOBJ_GEOM, 'foot_geom')
+      mj_model.geom_friction[foot, 0] = _V5_RIGHT_FOOT_FRICTION
+    mj_model.opt.integrator = _INTEGRATORS[settings['integrator']]
+    mj_model.opt.iterations = settings['iterations']
+    mj_model.opt.ls_iterations = settings['ls_iterations']
+
+    self.version = version
+    self.solver_settings = MappingProxyType(settings)
+    self.mj_model = mj_model
+    self._model = mjx.put_model(mj_model)
+    self._frame_skip = frame_skip
+    self._dt = mj_model.opt.timestep * frame_skip
+    self._forward_reward_weight = float(forward_reward_weight)
+    self._ctrl_cost_weight = float(ctrl_cost_weight)
+    self._healthy_reward = float(healthy_reward)
+    self._terminate_when_unhealthy = bool(terminate_when_unhealthy)
+    self._healthy_z_range = tuple(map(float, healthy_z_range))
+    self._healthy_angle_range = tuple(map(float, healthy_angle_range))
+    self._reset_noise_scale = float(reset_noise_scale)
+
+  @property
+  def dt(self) -> float:
+    """Seconds of simulated time per environment step."""
+    return self._dt
+
+  @property
+  def observation_size(self) -> int:
+    return self.mj_model.nq - 1 + self.mj_model.nv
+
+  @property
+  def action_size(self) -> int:
+    return self.mj_model.nu
+
+  @property
+  def backend(self) -> str:
+    return 'mjx'
+
+  def reset(self, rng: jax.Array) -> State:
+    """Samples an initial state: qpos0 and zero velocity, plus uniform noise."""
+    rng_qpos, rng_qvel = jax.random.split(rng)
+    noise = self._reset_noise_scale
+    qpos = self._model.qpos0 + jax.random.uniform(
+        rng_qpos, (self.mj_model.nq,), minval=-noise, maxval=noise)
+    qvel = jax.random.uniform(
+        rng_qvel, (self.mj_model.nv,), minval=-noise, maxval=noise)
+    return self.reset_to(qpos, qvel)
+
+  def reset_to(self, qpos: jax.Array, qvel: jax.Array) -> State:
+    """The state at given joint positions `[9]` and velocities `[9]`."""
+    data = mjx.make_data(self._model).replace(qpos=qpos, qvel=qvel)
+    data = mjx.forward(self._model, data)
+    zero = jnp.zeros((), jnp.float32)
+    metrics = {
+        'reward_forward': zero,
+        'reward_ctrl': zero,
+        'reward_healthy': zero,
+        'x_velocity': zero,
+    }
+    return State(pipeline_state=data, obs=self._observation(data),
+                 reward=zero, done=zero, metrics=metrics)
+
+  def step(self, state: State, action: jax.Array) -> State:
+    """Applies `action [6]` for `frame_skip` physics steps."""
+    check_action('walker2d', action, self.action_size)
+    data_before = state.pipeline_state
+    data = data_before.replace(ctrl=action)
+    data = jax.lax.fori_loop(
+        0, self._frame_skip, lambda _, d: mjx.step(self._model, d), data)
+
+    x_velocity = (data.qpos[0] - data_before.qpos[0]) / self._dt
+    healthy = self._is_healthy(data)
+    forward_reward = self._forward_reward_weight * x_velocity
+    # v4 pays the bonus on the terminating step too (when unhealthy states end
+    # the episode); v5 pays it only while healthy.
+    if self.version == 'v4' and self._terminate_when_unhealthy:
+      healthy_reward = jnp.asarray(self._healthy_reward, jnp.float32)
+    else:
+      healthy_reward = self._healthy_reward * healthy
+    if self._terminate_when_unhealthy:
+      done = 1.0 - healthy
+    else:
+      done = jnp.zeros((), jnp.float32)
+    ctrl_cost = self._ctrl_cost_weight * jnp.sum(jnp.square(action))
+    reward = forward_reward + healthy_reward - ctrl_cost
+
+    state.metrics.update(
+        reward_forward=forward_reward,
+        reward_ctrl=-ctrl_cost,
+        reward_healthy=healthy_reward,
+        x_velocity=x_velocity)
+    return state.replace(pipeline_state=data, obs=self._observation(data),
+                         reward=reward, done=done)
+
+  def _observation(self, data: mjx.Data) -> jax.Array:
+    qvel = jnp.clip(data.qvel, -_VELOCITY_CLIP, _VELOCITY_CLIP)
+    return jnp.concatenate([data.qpos[1:], qvel])
+
+  def _is_healthy(self, data: mjx.Data) -> jax.Array:
+    """1.0 if torso height and angle are inside the healthy ranges, else 0.0."""
+    z, angle = data.qpos[1], data.qpos[2]
+    z_low, z_high = self._healthy_z_range
+    angle_low, angle_high = self._healthy_angle_range
+    healthy = ((z > z_low) & (z < z_high) & (angle > angle_low) &
+               (angle < angle_high))
+    return healthy.astype(jnp.float32)

@@ -1,0 +1,1 @@
+"""absl-flag entry points; run them as modules from the repo root: `python -m launch.train`."""

@@ -1,0 +1,65 @@
+"""Appending measured rows to the markdown tables of BENCHMARKS.md/RESULTS.md.
+
+Every figure we publish names the device and command that produced it, so
+rows are appended by the scripts that measure them, never typed by hand.
+"""
+
+import datetime
+import os
+import shlex
+import sys
+
+import jax
+
+
+def device_name() -> str:
+  """The first device, e.g. 'NVIDIA H100 80GB HBM3' or 'cpu (2 cores)'."""
+  device = jax.devices()[0]
+  if device.platform == 'cpu':
+    return f'cpu ({os.cpu_count()} cores)'
+  return f'{device.device_kind} x{jax.device_count()}'
+
+
+def today() -> str:
+  return datetime.date.today().isoformat()
+
+
+def command_line() -> str:
+  """The command that is running, as `python -m module args`, in backticks."""
+  main = sys.modules['__main__']
+  spec = getattr(main, '__spec__', None)
+  program = f'python -m {spec.name}' if spec else f'python {sys.argv[0]}'
+  return '`' + ' '.join([program] + [shlex.quote(a) for a in sys.argv[1:]
+                                     ]).replace('|', '\\|') + '`'
+
+
+def append_rows(path: str, section: str, header: list[str],
+                rows: list[list[str]]) -> None:
+  """Appends `rows` to the table under `## section` in `path`.
+
+  Creates the file, the section or the table header when missing; rows go
+  after the last row of the section's table, so a section keeps one table.
+  """
+  lines = open(path).read().splitlines() if os.path.exists(path) else []
+  heading = f'## {section}'
+  to_line = lambda cells: '| ' + ' | '.join(str(c) for c in cells) + ' |'
+  new_rows = [to_line(r) for r in rows]
+  if heading not in lines:
+    if lines and lines[-1].strip():
+      lines.append('')
+    lines += [heading, '', to_line(header),
+              '|' + '---|' * len(header)] + new_rows
+  else:
+    at = lines.index(heading) + 1
+    while at < len(lines) and not lines[at].startswith('|'):
+      if lines[at].startswith('## '):
+        break
+      at += 1
+    if at < len(lines) and lines[at].startswith('|'):
+      while at < len(lines) and lines[at].startswith('|'):
+        at += 1
+      lines[at:at] = new_rows
+    else:
+      lines[at:at] = [to_line(header), '|' + '---|' * len(header)] + new_rows
+  with open(path, 'w') as f:
+    f.write('\n'.join(lines) + '\n')
