@@ -30,3 +30,26 @@ class Batch(NamedTuple):
   """
   obs: jax.Array
   action: jax.Array
+
+
+class Transition(NamedTuple):
+  """One step of a data-collection rollout, batched `[B]` or `[T, B]`.
+
+  Attributes:
+    obs: `[..., obs_size]` observation at which the action was chosen.
+    action: `[..., action_size]` action executed in the environment.
+    expert_action: `[..., action_size]` the expert's action at `obs` (the
+      label DAgger aggregates), whoever was in control.
+    reward: `[...]` reward of the step.
+    done: `[...]` whether an episode ended at this step.
+    expert_controlled: `[...]` bool, whether the executed action was the
+      expert's.
+    episode: statistics of the episodes that ended at this step.
+  """
+  obs: jax.Array
+  action: jax.Array
+  expert_action: jax.Array
+  reward: jax.Array
+  done: jax.Array
+  expert_controlled: jax.Array
+  episode: EpisodeStats

@@ -63,3 +63,22 @@ def append_rows(path: str, section: str, header: list[str],
       lines[at:at] = [to_line(header), '|' + '---|' * len(header)] + new_rows
   with open(path, 'w') as f:
     f.write('\n'.join(lines) + '\n')
+
+
+def append_section(path: str, section: str, lines: list[str]) -> None:
+  """Replaces (or adds) the section `## section` of `path` with `lines`."""
+  text = open(path).read().splitlines() if os.path.exists(path) else []
+  heading = f'## {section}'
+  if heading in text:
+    start = text.index(heading)
+    end = start + 1
+    while end < len(text) and not text[end].startswith('## '):
+      end += 1
+    del text[start:end]
+    text[start:start] = [heading, ''] + lines + ['']
+  else:
+    if text and text[-1].strip():
+      text.append('')
+    text += [heading, ''] + lines
+  with open(path, 'w') as f:
+    f.write('\n'.join(text) + '\n')

@@ -69,7 +69,7 @@ def test_v5_differs_from_v4_only_in_right_foot_friction():
 def test_presets_set_solver_settings_and_overrides_win():
   fast = envs.make('walker2d')
   assert (fast.mj_model.opt.iterations, fast.mj_model.opt.ls_iterations) == (
-      1, 4)
+      4, 4)
   faithful = envs.make('walker2d', solver='faithful', ls_iterations=7)
   assert faithful.mj_model.opt.iterations == 100
   assert faithful.mj_model.opt.ls_iterations == 7

@@ -1,0 +1,1 @@
+"""Imitation algorithms, each with `make_train(config, env, policy, expert)`."""

@@ -1,0 +1,51 @@
+"""DAgger (Ross, Gordon & Bagnell, 2011): aggregate expert labels on the
+learner's own states.
+
+    dataset <- expert demonstrations; train
+    repeat: roll out the (beta-mixed) learner; relabel its states with the
+            expert; aggregate them into the dataset; retrain on all of it
+
+The first iteration trains on the demonstrations alone (beta = 1 for that
+data); later iterations collect `steps_per_iter` relabelled steps each.
+"""
+
+import jax
+import jax.numpy as jnp
+
+from il_jax.algorithms import core
+from il_jax.config import ImitationConfig
+from il_jax.policies.base import Policy
+
+
+def beta_schedule(config: ImitationConfig) -> core.BetaFn:
+  """Iteration i (>= 1) -> probability of executing the expert's action."""
+
+  def beta(i: jax.Array) -> jax.Array:
+    i = jnp.asarray(i, jnp.float32)
+    if config.beta_schedule == 'dagger':
+      value = jnp.zeros_like(i)
+    elif config.beta_schedule == 'constant':
+      value = jnp.full_like(i, config.beta)
+    elif config.beta_schedule == 'linear':
+      # From `beta` at iteration 1 down to 0 at the last iteration.
+      span = max(config.n_iter - 2, 1)
+      value = config.beta * jnp.clip(1.0 - (i - 1.0) / span, 0.0, 1.0)
+    else:  # 'exponential'
+      value = config.beta * config.beta_decay**(i - 1.0)
+    return value.astype(jnp.float32)
+
+  return beta
+
+
+def make_train_fns(config: ImitationConfig, env, policy: Policy,
+                   expert: core.ExpertFn) -> core.TrainFns:
+  """`init(key)` and `iteration(state, i)`, for a driver that checkpoints."""
+  return core.make_train_fns(config, env, policy, expert,
+                             beta_fn=beta_schedule(config))
+
+
+def make_train(config: ImitationConfig, env, policy: Policy,
+               expert: core.ExpertFn):
+  """`train(key) -> (TrainState, metrics [n_iter])`, one compiled program."""
+  return core.scan_train(make_train_fns(config, env, policy, expert),
+                         config.n_iter)

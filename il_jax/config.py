@@ -1,0 +1,91 @@
+"""Frozen, hashable configurations, validated when built."""
+
+import dataclasses
+import math
+
+from il_jax.envs.validation import check_choice, check_positive
+
+BETA_SCHEDULES = ('dagger', 'constant', 'linear', 'exponential')
+
+
+@dataclasses.dataclass(frozen=True)
+class ImitationConfig:
+  """Configuration of BC and DAgger runs (CS285 homework defaults).
+
+  The defaults are the CS285 Walker2d protocol: 2 expert trajectories of 1000
+  steps, 1000 environment steps per DAgger iteration, 10 iterations of 1000
+  gradient steps at batch 100 and learning rate 5e-3, evaluated over 5000
+  steps (5 episodes of 1000).
+
+  Attributes:
+    n_iter: iterations; each trains, evaluates and (DAgger, from the second
+      on) collects learner data relabelled by the expert.
+    num_envs: environments stepping in parallel when collecting data.
+    expert_steps_per_env: steps of expert demonstrations per environment
+      (the initial dataset has `num_envs * expert_steps_per_env` rows).
+    steps_per_iter: environment steps collected per DAgger iteration, in
+      total over the `num_envs` environments (must divide evenly).
+    train_steps_per_iter: gradient steps per iteration.
+    train_batch_size: minibatch size of each gradient step.
+    learning_rate: Adam learning rate.
+    max_grad_norm: global gradient-norm clip (inf for none).
+    beta_schedule: how the probability of executing the expert's action
+      decays over iterations: 'dagger' (1 for the expert data, then 0, as in
+      the CS285 homework), 'constant' (`beta`), 'linear' (`beta` to 0 over the
+      run) or 'exponential' (`beta * beta_decay**(i - 1)` at iteration i >= 1).
+    beta: the schedule's initial (or constant) mixing probability.
+    beta_decay: the exponential schedule's factor per iteration.
+    eval_episodes: episodes per evaluation, run in parallel.
+    episode_length: time limit of an episode.
+    normalize_observations: whether the policy sees observations normalised
+      by the mean/std of the current dataset.
+  """
+  n_iter: int = 10
+  num_envs: int = 2
+  expert_steps_per_env: int = 1000
+  steps_per_iter: int = 1000
+  train_steps_per_iter: int = 1000
+  train_batch_size: int = 100
+  learning_rate: float = 5e-3
+  max_grad_norm: float = math.inf
+  beta_schedule: str = 'dagger'
+  beta: float = 1.0
+  beta_decay: float = 0.5
+  eval_episodes: int = 5
+  episode_length: int = 1000
+  normalize_observations: bool = False
+
+  def __post_init__(self):
+    for name in ('n_iter', 'num_envs', 'expert_steps_per_env',
+                 'steps_per_iter', 'train_steps_per_iter', 'train_batch_size',
+                 'eval_episodes', 'episode_length'):
+      check_positive(name, getattr(self, name), integer=True)
+    check_positive('learning_rate', self.learning_rate)
+    check_positive('max_grad_norm', self.max_grad_norm)
+    check_choice('beta_schedule', self.beta_schedule, BETA_SCHEDULES)
+    for name in ('beta', 'beta_decay'):
+      value = getattr(self, name)
+      if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f'{name}={value!r} is not valid; expected a number '
+                         'in [0, 1].')
+    if self.steps_per_iter % self.num_envs:
+      raise ValueError(
+          f'steps_per_iter={self.steps_per_iter} is not valid; expected a '
+          f'multiple of num_envs={self.num_envs} (every environment collects '
+          'the same number of steps).')
+
+  @property
+  def steps_per_env(self) -> int:
+    """Steps each environment collects per DAgger iteration."""
+    return self.steps_per_iter // self.num_envs
+
+  @property
+  def expert_steps(self) -> int:
+    """Rows of expert demonstrations in the initial dataset."""
+    return self.num_envs * self.expert_steps_per_env
+
+  def dataset_capacity(self, aggregate: bool) -> int:
+    """Rows the dataset needs: the demonstrations plus, with aggregation,
+    `steps_per_iter` rows for every iteration after the first."""
+    collected = (self.n_iter - 1) * self.steps_per_iter if aggregate else 0
+    return self.expert_steps + collected

@@ -1,0 +1,191 @@
+"""`run(config, workdir)`: a whole imitation experiment with logs and resume.
+
+The library's algorithms are pure (`make_train(...) -> train(key)`); this is
+the driver around them that launch scripts and notebooks call: it builds the
+environment, policy and expert from names, runs one jitted iteration at a
+time over all seeds (vmapped), writes metrics and a checkpoint after every
+iteration, and resumes from the last checkpoint of the same workdir.
+"""
+
+import dataclasses
+import json
+import os
+import time
+from types import MappingProxyType
+from typing import Any
+
+import jax
+import numpy as np
+
+from il_jax import envs, logging, policies
+from il_jax.algorithms import bc, dagger
+from il_jax.checkpoint import Checkpointer
+from il_jax.config import ImitationConfig
+from il_jax.experts import registry as experts
+from il_jax.envs.validation import check_choice, check_positive
+
+ALGORITHMS = MappingProxyType({'bc': bc, 'dagger': dagger})
+CONFIG_FILE = 'config.json'
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+  """What to run: names, options and the algorithm's config.
+
+  `env_options` and `policy_options` are tuples of (name, value) pairs so the
+  config stays hashable.
+  """
+  algo: str = 'dagger'
+  env: str = 'walker2d'
+  env_options: tuple[tuple[str, Any], ...] = ()
+  policy: str = 'mlp'
+  policy_options: tuple[tuple[str, Any], ...] = ()
+  seed: int = 0
+  num_seeds: int = 1
+  imitation: ImitationConfig = ImitationConfig()
+
+  def __post_init__(self):
+    check_choice('algo', self.algo, tuple(ALGORITHMS))
+    check_choice('env', self.env, envs.registered_names())
+    check_choice('policy', self.policy, policies.registered_names())
+    check_positive('num_seeds', self.num_seeds, integer=True)
+
+  def to_json(self) -> dict:
+    return {**dataclasses.asdict(self),
+            'env_options': dict(self.env_options),
+            'policy_options': dict(self.policy_options)}
+
+
+def device_memory_bytes() -> int:
+  """Memory of the first device (the host's RAM for a CPU)."""
+  stats = jax.devices()[0].memory_stats() or {}
+  if 'bytes_limit' in stats:
+    return int(stats['bytes_limit'])
+  return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+
+
+def check_dataset_fits(config: RunConfig, observation_size: int,
+                       action_size: int) -> None:
+  """Raises ValueError if the datasets of all seeds cannot fit in memory.
+
+  The dataset is preallocated at its full capacity, so this is known before
+  anything runs; half the device's memory is left for everything else.
+  """
+  rows = config.imitation.dataset_capacity(aggregate=config.algo != 'bc')
+  needed = rows * (observation_size + action_size) * 4 * config.num_seeds
+  available = device_memory_bytes() // 2
+  if needed > available:
+    raise ValueError(
+        f'The dataset needs {needed / 2**30:.1f} GiB ({rows} rows x '
+        f'{config.num_seeds} seeds) but only {available / 2**30:.1f} GiB (half '
+        'the device memory) is available: lower steps_per_iter, n_iter or '
+        'num_seeds.')
+
+
+def build(config: RunConfig):
+  """The environment, policy, expert and `TrainFns` of a run (no compile).
+
+  Raises:
+    ValueError: for any invalid name, option or size, before anything is
+      compiled.
+  """
+  env_options = dict(config.env_options)
+  env = envs.make(config.env, **env_options)
+  policy = policies.make(config.policy, env.observation_size, env.action_size,
+                         **dict(config.policy_options))
+  check_dataset_fits(config, env.observation_size, env.action_size)
+  expert = experts.load(config.env, **env_options)
+  fns = ALGORITHMS[config.algo].make_train_fns(config.imitation, env, policy,
+                                               expert)
+  return env, policy, expert, fns
+
+
+def _steps_per_iteration(config: RunConfig, iteration: int) -> int:
+  imitation = config.imitation
+  collected = (imitation.steps_per_iter
+               if config.algo != 'bc' and iteration > 0 else 0)
+  evaluated = imitation.eval_episodes * imitation.episode_length
+  return (collected + evaluated) * config.num_seeds
+
+
+def _check_same_config(workdir: str, config: RunConfig) -> None:
+  path = os.path.join(workdir, CONFIG_FILE)
+  if os.path.exists(path):
+    with open(path) as f:
+      saved = json.load(f)
+    current = json.loads(json.dumps(config.to_json()))
+    if saved != current:
+      changed = sorted(k for k in current if saved.get(k) != current[k])
+      raise ValueError(
+          f'{workdir} holds a run with another config (differs in '
+          f'{changed}); use a new --workdir or the same flags to resume.')
+
+
+def run(config: RunConfig, workdir: str, resume: bool = False,
+        stop_after: int | None = None, verbose: bool = True) -> list[dict]:
+  """Runs (or resumes) an experiment in `workdir`.
+
+  Args:
+    config: what to run.
+    workdir: directory for config.json, metrics (JSONL, CSV, TensorBoard),
+      checkpoints and the learning-curve PNG.
+    resume: continue from the last checkpoint in `workdir` if there is one.
+    stop_after: stop after this many iterations of this call (simulates an
+      interruption; the run can be resumed).
+    verbose: print a progress line per iteration.
+
+  Returns:
+    The metric rows written so far (one per iteration and seed).
+
+  Raises:
+    ValueError: for invalid configs, or a workdir holding another run.
+    FloatingPointError: when the training loss becomes NaN, naming the
+      iteration.
+  """
+  _, _, _, fns = build(config)
+  os.makedirs(workdir, exist_ok=True)
+  checkpointer = Checkpointer(workdir)
+  start = checkpointer.latest_step() if resume else None
+  if start is not None:
+    _check_same_config(workdir, config)
+  with open(os.path.join(workdir, CONFIG_FILE), 'w') as f:
+    json.dump(config.to_json(), f, indent=2)
+
+  keys = jax.random.split(jax.random.PRNGKey(config.seed), config.num_seeds)
+  init = jax.jit(jax.vmap(fns.init))
+  iteration = jax.jit(jax.vmap(fns.iteration, in_axes=(0, None)))
+  if start is None:
+    state, start = init(keys), 0
+  else:
+    state = checkpointer.restore(start, jax.eval_shape(init, keys))
+    if verbose:
+      print(f'Resumed from iteration {start} in {workdir}')
+  writer = logging.MetricsWriter(workdir, resume_iteration=start)
+
+  stop = config.imitation.n_iter
+  if stop_after is not None:
+    stop = min(stop, start + stop_after)
+  for i in range(start, stop):
+    began = time.perf_counter()
+    state, metrics = iteration(state, np.int32(i))
+    metrics = jax.device_get(metrics)
+    seconds = time.perf_counter() - began
+    metrics['Env_Steps_Per_Second'] = np.full(
+        config.num_seeds, _steps_per_iteration(config, i) / seconds)
+    metrics['Iteration_Seconds'] = np.full(config.num_seeds, seconds)
+    if not np.all(np.isfinite(metrics['Training_Loss'])):
+      raise FloatingPointError(
+          f'Training_Loss is NaN at iteration {i} '
+          f'(seeds {np.flatnonzero(~np.isfinite(metrics["Training_Loss"]))}).')
+    writer.write(metrics)
+    checkpointer.save(i + 1, state)
+    if verbose:
+      print(logging.progress_line(metrics), flush=True)
+  writer.close()
+  checkpointer.close()
+  if stop == config.imitation.n_iter:
+    curve = logging.plot_learning_curve(
+        workdir, f'{config.algo} on {config.env} ({config.policy} policy)')
+    if verbose and curve:
+      print(f'Learning curve: {curve}')
+  return logging.read_metrics(workdir)

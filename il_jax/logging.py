@@ -1,0 +1,152 @@
+"""Per-iteration metrics to stdout, JSONL, CSV, TensorBoard and a PNG curve.
+
+Metrics arrive as a dict of arrays with a leading seed axis `[S]` (S >= 1):
+one JSONL/CSV row per (iteration, seed), TensorBoard scalars per seed, and a
+progress line with the mean and std over seeds.
+"""
+
+import csv
+import json
+import os
+from collections.abc import Mapping
+
+import numpy as np
+
+METRICS_FILE = 'metrics.jsonl'
+CSV_FILE = 'metrics.csv'
+CURVE_FILE = 'learning_curve.png'
+
+
+def _rows(metrics: Mapping[str, np.ndarray]) -> list[dict]:
+  """One flat dict per seed from `metrics` with leading axis `[S]`."""
+  num_seeds = len(next(iter(metrics.values())))
+  return [{'Seed': seed, **{k: np.asarray(v)[seed].item()
+                            for k, v in metrics.items()}}
+          for seed in range(num_seeds)]
+
+
+def read_metrics(workdir: str) -> list[dict]:
+  """The rows of `<workdir>/metrics.jsonl`, in order."""
+  path = os.path.join(workdir, METRICS_FILE)
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+class MetricsWriter:
+  """Writes metrics of a run in `workdir`; continues a resumed run's files.
+
+  Args:
+    workdir: the run's directory.
+    resume_iteration: iterations already completed by a resumed run; rows of
+      later iterations (written after the last checkpoint of an interrupted
+      run) are dropped so the files match the restored state.
+  """
+
+  def __init__(self, workdir: str, resume_iteration: int = 0):
+    self._workdir = workdir
+    rows = [r for r in read_metrics(workdir)
+            if r['Iteration'] < resume_iteration]
+    with open(os.path.join(workdir, METRICS_FILE), 'w') as f:
+      f.writelines(json.dumps(r) + '\n' for r in rows)
+    self._rows = rows
+    self._rewrite_csv()
+    try:
+      import tensorboardX  # pylint: disable=g-import-not-at-top
+      self._tensorboard = tensorboardX.SummaryWriter(
+          os.path.join(workdir, 'tensorboard'))
+    except ImportError:
+      self._tensorboard = None
+
+  def _rewrite_csv(self) -> None:
+    if not self._rows:
+      return
+    with open(os.path.join(self._workdir, CSV_FILE), 'w', newline='') as f:
+      writer = csv.DictWriter(f, fieldnames=list(self._rows[0]))
+      writer.writeheader()
+      writer.writerows(self._rows)
+
+  def write(self, metrics: Mapping[str, np.ndarray]) -> None:
+    """Appends one iteration's metrics (each `[S]`) to every output."""
+    rows = _rows(metrics)
+    with open(os.path.join(self._workdir, METRICS_FILE), 'a') as f:
+      f.writelines(json.dumps(r) + '\n' for r in rows)
+    if not self._rows:
+      self._rows = rows
+      self._rewrite_csv()
+    else:
+      self._rows += rows
+      with open(os.path.join(self._workdir, CSV_FILE), 'a', newline='') as f:
+        csv.DictWriter(f, fieldnames=list(rows[0])).writerows(rows)
+    if self._tensorboard is not None:
+      for row in rows:
+        step = row['Iteration']
+        for name, value in row.items():
+          if name not in ('Iteration', 'Seed'):
+            self._tensorboard.add_scalar(f'seed_{row["Seed"]}/{name}', value,
+                                         step)
+      self._tensorboard.flush()
+
+  def close(self) -> None:
+    if self._tensorboard is not None:
+      self._tensorboard.close()
+
+
+def progress_line(metrics: Mapping[str, np.ndarray]) -> str:
+  """A one-line summary: mean (and std over seeds, if several)."""
+
+  def stat(name, fmt='.1f'):
+    values = np.asarray(metrics[name], np.float64)
+    if values.size == 1:
+      return format(values.item(), fmt)
+    return f'{values.mean():{fmt}}±{values.std():{fmt}}'
+
+  iteration = int(np.asarray(metrics['Iteration']).flat[0])
+  line = (f'iter {iteration:3d}  eval return {stat("Eval_AverageReturn")}  '
+          f'train return {stat("Train_AverageReturn")}  '
+          f'expert {stat("Expert_AverageReturn")}  '
+          f'loss {stat("Training_Loss", ".4f")}  '
+          f'data {int(np.asarray(metrics["Dataset_Size"]).flat[0])}')
+  if 'Env_Steps_Per_Second' in metrics:
+    line += f'  {float(np.asarray(metrics["Env_Steps_Per_Second"]).flat[0]):,.0f} env-steps/s'
+  return line
+
+
+def plot_learning_curve(workdir: str, title: str) -> str | None:
+  """Eval (and train) return per iteration, mean ± std over seeds, with the
+  expert's return, saved as `<workdir>/learning_curve.png`; None if
+  matplotlib is missing or there is nothing to plot."""
+  rows = read_metrics(workdir)
+  if not rows:
+    return None
+  try:
+    import matplotlib  # pylint: disable=g-import-not-at-top
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    return None
+  iterations = sorted({r['Iteration'] for r in rows})
+
+  def series(name):
+    values = np.array([[r[name] for r in rows if r['Iteration'] == i]
+                       for i in iterations], np.float64)
+    return values.mean(1), values.std(1)
+
+  fig, ax = plt.subplots(figsize=(6, 4))
+  for name, label in (('Eval_AverageReturn', 'eval'),
+                      ('Train_AverageReturn', 'train (collected data)')):
+    mean, std = series(name)
+    ax.plot(iterations, mean, marker='o', label=label)
+    ax.fill_between(iterations, mean - std, mean + std, alpha=0.2)
+  expert, _ = series('Expert_AverageReturn')
+  ax.axhline(expert.mean(), color='k', linestyle='--', label='expert')
+  ax.set_xlabel('iteration')
+  ax.set_ylabel('average return')
+  ax.set_title(title)
+  ax.legend()
+  fig.tight_layout()
+  path = os.path.join(workdir, CURVE_FILE)
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+  return path

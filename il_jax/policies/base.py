@@ -1,0 +1,171 @@
+"""The interface every policy family implements, and the pieces they share.
+
+A policy family is a Flax linen module plus four pure functions, bundled by
+the family's `make_policy(config, observation_size, action_size)` factory into
+a frozen `Policy`:
+
+  init(key, obs_example) -> params
+  sample(params, obs, key) -> action       # a draw from the policy
+  mode(params, obs) -> action              # deterministic: the most likely action
+  loss(params, batch, key) -> (loss, aux)  # scalar to minimise, metrics
+
+Shapes: `obs: [..., observation_size] -> action: [..., action_size]`; every
+leading dimension is a batch dimension handled by the network itself (Dense
+layers act on the last axis), so one call covers `[obs_size]`, `[B, obs_size]`
+or `[T, B, obs_size]`, and `jax.vmap` works on top. Actions are not squashed:
+environments clip them.
+"""
+
+import dataclasses
+import math
+from types import MappingProxyType
+from typing import Any, Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from il_jax.types import Action
+from il_jax.types import Batch
+from il_jax.types import Metrics
+from il_jax.types import Observation
+from il_jax.types import Params
+from il_jax.types import PRNGKey
+
+InitFn = Callable[[PRNGKey, Observation], Params]
+SampleFn = Callable[[Params, Observation, PRNGKey], Action]
+ModeFn = Callable[[Params, Observation], Action]
+LossFn = Callable[[Params, Batch, PRNGKey], tuple[jax.Array, Metrics]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+  """A policy family instantiated for one observation and action size.
+
+  Attributes:
+    name: the registry name of the family, e.g. 'gaussian'.
+    config: the family's frozen config it was built from.
+    observation_size: size of the last axis of `obs`.
+    action_size: size of the last axis of actions.
+    init: `(key, obs_example [..., obs_size]) -> params`; the example fixes
+      only the input size, its leading dimensions do not matter.
+    sample: `(params, obs [..., obs_size], key) -> action [..., action_size]`.
+    mode: `(params, obs [..., obs_size]) -> action [..., action_size]`.
+    loss: `(params, Batch(obs [B, obs_size], action [B, action_size]), key)
+      -> (scalar, aux)` where `aux` maps metric names to scalars.
+  """
+  name: str
+  config: Any
+  observation_size: int
+  action_size: int
+  init: InitFn
+  sample: SampleFn
+  mode: ModeFn
+  loss: LossFn
+
+
+# Activations accepted by name in configs (names as in flax.linen / CS285).
+ACTIVATIONS = MappingProxyType({
+    'tanh': nn.tanh,
+    'relu': nn.relu,
+    'gelu': nn.gelu,
+    'swish': nn.swish,
+    'silu': nn.silu,
+    'elu': nn.elu,
+    'selu': nn.selu,
+    'leaky_relu': nn.leaky_relu,
+    'sigmoid': nn.sigmoid,
+    'softplus': nn.softplus,
+    'identity': lambda x: x,
+})
+
+
+def _is_int(value: Any) -> bool:
+  # bool is an int subclass, but `size=True` is always a mistake.
+  return isinstance(value, (int, np.integer)) and not isinstance(
+      value, (bool, np.bool_))
+
+
+def check_positive_int(name: str, value: Any) -> int:
+  """Returns `value` as an int, or raises a ValueError naming it."""
+  if not _is_int(value) or value <= 0:
+    raise ValueError(f'{name} must be a positive integer, got {value!r}.')
+  return int(value)
+
+
+def check_hidden_layers(n_layers: Any, size: Any, activation: Any) -> None:
+  """Validates the fields every MLP-based family config shares.
+
+  Raises:
+    ValueError: `n_layers` is not a non-negative int (0 gives a linear
+      policy), `size` is not a positive int, or `activation` is not a key of
+      `ACTIVATIONS`.
+  """
+  if not _is_int(n_layers) or n_layers < 0:
+    raise ValueError(
+        f'n_layers must be a non-negative integer, got {n_layers!r}.')
+  check_positive_int('size', size)
+  if activation not in ACTIVATIONS:
+    raise ValueError(
+        f'Unknown activation {activation!r}; known activations: '
+        f'{", ".join(sorted(ACTIVATIONS))}.')
+
+
+def check_finite_float(name: str, value: Any) -> float:
+  """Returns `value` as a float, or raises a ValueError naming it."""
+  if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(
+      value, (bool, np.bool_)) or not math.isfinite(value):
+    raise ValueError(f'{name} must be a finite number, got {value!r}.')
+  return float(value)
+
+
+def check_sizes(observation_size: Any, action_size: Any) -> tuple[int, int]:
+  """Validates the sizes a factory is given; returns them as ints."""
+  return (check_positive_int('observation_size', observation_size),
+          check_positive_int('action_size', action_size))
+
+
+def check_observation(obs: jax.Array, observation_size: int) -> None:
+  """Raises at trace time unless `obs` has shape `[..., observation_size]`."""
+  if obs.ndim < 1 or obs.shape[-1] != observation_size:
+    raise ValueError(
+        f'obs must have shape [..., {observation_size}], got {obs.shape}.')
+
+
+def check_batch(batch: Batch, observation_size: int, action_size: int) -> None:
+  """Raises at trace time unless `batch` is `obs [..., obs], action [..., act]`
+  with the same leading dimensions."""
+  check_observation(batch.obs, observation_size)
+  action = batch.action
+  if action.ndim < 1 or action.shape[-1] != action_size:
+    raise ValueError(
+        f'batch.action must have shape [..., {action_size}], got '
+        f'{action.shape}.')
+  if action.shape[:-1] != batch.obs.shape[:-1]:
+    raise ValueError(
+        'batch.obs and batch.action must share leading dimensions, got '
+        f'{batch.obs.shape} and {action.shape}.')
+
+
+class MLP(nn.Module):
+  """`x [..., in] -> [..., output_size]`: `len(hidden_sizes)` Dense layers
+  with `activation`, then a linear Dense output layer.
+
+  Layers are named `hidden_0`, `hidden_1`, ..., `output`.
+  """
+  hidden_sizes: tuple[int, ...]
+  output_size: int
+  activation: str = 'tanh'
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    activation = ACTIVATIONS[self.activation]
+    for i, width in enumerate(self.hidden_sizes):
+      x = activation(nn.Dense(width, name=f'hidden_{i}')(x))
+    return nn.Dense(self.output_size, name='output')(x)
+
+
+def as_float(x: jax.Array) -> jax.Array:
+  """Observations may arrive as float64 (numpy) or ints; networks use f32."""
+  return jnp.asarray(x, jnp.float32)

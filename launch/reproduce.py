@@ -1,0 +1,97 @@
+"""Run a named experiment, then tabulate and plot it into RESULTS.md.
+
+  python -m launch.reproduce --experiment=tightrope_bc_vs_dagger
+
+Each run of the experiment (e.g. BC and DAgger, each over several vmapped
+seeds) goes to `<workdir>/<label>`; the table of Eval_AverageReturn mean ±
+std per iteration and a PNG of the learning curves are written to
+`experiments/<experiment>/` and appended to RESULTS.md.
+"""
+
+import importlib
+import os
+
+import numpy as np
+from absl import app, flags
+
+from il_jax import experiment
+from launch import reporting
+
+_EXPERIMENT = flags.DEFINE_string('experiment', 'tightrope_bc_vs_dagger',
+                                  'Module name under experiments/.')
+_WORKDIR = flags.DEFINE_string('workdir', 'runs', 'Where runs are written.')
+_RESULTS = flags.DEFINE_string('results', 'RESULTS.md',
+                               'File to append the table to ("" for none).')
+
+
+def _per_iteration(rows, name):
+  """`[n_iter, num_seeds]` values of metric `name`."""
+  iterations = sorted({r['Iteration'] for r in rows})
+  return np.array([[r[name] for r in rows if r['Iteration'] == i]
+                   for i in iterations], np.float64)
+
+
+def plot(results: dict, expert_return: float, title: str, path: str) -> None:
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  fig, ax = plt.subplots(figsize=(6, 4))
+  for label, rows in results.items():
+    values = _per_iteration(rows, 'Eval_AverageReturn')
+    mean, std = values.mean(1), values.std(1)
+    ax.plot(np.arange(len(mean)), mean, marker='o', label=label)
+    ax.fill_between(np.arange(len(mean)), mean - std, mean + std, alpha=0.2)
+  ax.axhline(expert_return, color='k', linestyle='--', label='expert')
+  ax.set_xlabel('iteration')
+  ax.set_ylabel('Eval_AverageReturn (mean ± std over seeds)')
+  ax.set_title(title)
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+
+
+def main(_):
+  module = importlib.import_module(f'experiments.{_EXPERIMENT.value}')
+  out_dir = os.path.join('experiments', _EXPERIMENT.value)
+  os.makedirs(out_dir, exist_ok=True)
+  results = {}
+  for label, config in module.RUNS.items():
+    workdir = os.path.join(_WORKDIR.value, _EXPERIMENT.value, label)
+    print(f'== {label}: {config.algo} on {config.env}, {config.num_seeds} '
+          f'seeds -> {workdir}')
+    results[label] = experiment.run(config, workdir, resume=True)
+
+  expert = float(np.mean(_per_iteration(next(iter(results.values())),
+                                        'Expert_AverageReturn')))
+  curve = os.path.join(out_dir, 'learning_curves.png')
+  plot(results, expert, module.DESCRIPTION, curve)
+  labels = list(results)
+  table = {label: _per_iteration(rows, 'Eval_AverageReturn')
+           for label, rows in results.items()}
+  header = (['iteration'] + [f'{label} Eval_AverageReturn' for label in labels]
+            + [f'{label} / expert' for label in labels])
+  rows = []
+  for i in range(max(len(v) for v in table.values())):
+    cells = [str(i)]
+    cells += [f'{table[l][i].mean():.1f} ± {table[l][i].std():.1f}'
+              for l in labels]
+    cells += [f'{100 * table[l][i].mean() / expert:.0f} %' for l in labels]
+    rows.append(cells)
+  num_seeds = next(iter(module.RUNS.values())).num_seeds
+  markdown = [f'Expert return: {expert:.1f}. Seeds: {num_seeds} per method. '
+              f'Device: {reporting.device_name()}. Date: {reporting.today()}. '
+              f'Command: {reporting.command_line()}. Plot: `{curve}`.', '']
+  markdown.append('| ' + ' | '.join(header) + ' |')
+  markdown.append('|' + '---|' * len(header))
+  markdown += ['| ' + ' | '.join(r) + ' |' for r in rows]
+  with open(os.path.join(out_dir, 'results.md'), 'w') as f:
+    f.write(f'# {module.DESCRIPTION}\n\n' + '\n'.join(markdown) + '\n')
+  print('\n'.join(markdown))
+  if _RESULTS.value:
+    reporting.append_section(_RESULTS.value, module.DESCRIPTION,
+                             markdown + ['', f'![{_EXPERIMENT.value}]({curve})'])
+
+
+if __name__ == '__main__':
+  app.run(main)

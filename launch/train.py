@@ -1,0 +1,110 @@
+"""Train a policy by BC or DAgger, with logs, checkpoints and resume.
+
+  python -m launch.train --algo=dagger --env=tightrope --n_iter=10 \
+      --workdir=runs/tightrope_dagger --num_seeds=5
+  python -m launch.train ... --resume     # continue an interrupted run
+
+Writes config.json, metrics.jsonl, metrics.csv, TensorBoard events, orbax
+checkpoints and learning_curve.png to --workdir.
+"""
+
+from absl import app, flags
+
+from il_jax import experiment
+from il_jax.config import BETA_SCHEDULES, ImitationConfig
+
+_ALGO = flags.DEFINE_string('algo', 'dagger',
+                            f'One of {sorted(experiment.ALGORITHMS)}.')
+_ENV = flags.DEFINE_string('env', 'tightrope', 'Environment name.')
+_ENV_OPTIONS = flags.DEFINE_list(
+    'env_options', [], 'Environment options as name=value, e.g. '
+    'solver=faithful,version=v5.')
+_POLICY = flags.DEFINE_string('policy', 'mlp', 'Policy family.')
+_N_LAYERS = flags.DEFINE_integer('n_layers', 2, 'Hidden layers.')
+_SIZE = flags.DEFINE_integer('size', 64, 'Units per hidden layer.')
+_ACTIVATION = flags.DEFINE_string('activation', 'tanh', 'Hidden activation.')
+_N_ITER = flags.DEFINE_integer('n_iter', 10, 'Iterations.')
+_NUM_ENVS = flags.DEFINE_integer('num_envs', 2, 'Parallel environments.')
+_EXPERT_STEPS = flags.DEFINE_integer(
+    'expert_steps_per_env', 1000, 'Expert demonstration steps per env.')
+_STEPS_PER_ITER = flags.DEFINE_integer(
+    'steps_per_iter', 1000, 'Env steps collected per DAgger iteration.')
+_TRAIN_STEPS = flags.DEFINE_integer('train_steps_per_iter', 1000,
+                                    'Gradient steps per iteration.')
+_BATCH = flags.DEFINE_integer('train_batch_size', 100, 'Minibatch size.')
+_LR = flags.DEFINE_float('learning_rate', 5e-3, 'Adam learning rate.')
+_BETA_SCHEDULE = flags.DEFINE_string(
+    'beta_schedule', 'dagger', f'One of {list(BETA_SCHEDULES)}.')
+_BETA = flags.DEFINE_float('beta', 1.0, 'Initial/constant beta.')
+_BETA_DECAY = flags.DEFINE_float('beta_decay', 0.5, 'Exponential decay.')
+_EVAL_EPISODES = flags.DEFINE_integer('eval_episodes', 5,
+                                      'Evaluation episodes.')
+_EPISODE_LENGTH = flags.DEFINE_integer('episode_length', None,
+                                       "Time limit; the env's default if "
+                                       'unset.')
+_NORMALIZE = flags.DEFINE_bool('normalize_observations', False,
+                               'Normalise observations by dataset stats.')
+_SEED = flags.DEFINE_integer('seed', 0, 'Random seed.')
+_NUM_SEEDS = flags.DEFINE_integer('num_seeds', 1, 'Seeds, vmapped.')
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory.')
+_RESUME = flags.DEFINE_bool('resume', False,
+                            'Continue from the last checkpoint in --workdir.')
+
+
+def _parse_value(text: str):
+  for cast in (int, float):
+    try:
+      return cast(text)
+    except ValueError:
+      pass
+  return {'true': True, 'false': False}.get(text.lower(), text)
+
+
+def parse_options(items: list[str]) -> tuple[tuple[str, object], ...]:
+  """['a=1', 'b=x'] -> (('a', 1), ('b', 'x')); a clear error otherwise."""
+  options = []
+  for item in items:
+    name, sep, value = item.partition('=')
+    if not sep or not name:
+      raise ValueError(f'--env_options item {item!r} is not name=value.')
+    options.append((name, _parse_value(value)))
+  return tuple(sorted(options))
+
+
+def config_from_flags() -> experiment.RunConfig:
+  """The run's config; raises ValueError for any bad flag."""
+  from il_jax import envs  # pylint: disable=g-import-not-at-top
+  envs.env_class(_ENV.value)  # unknown env: fail with the list of names
+  episode_length = (_EPISODE_LENGTH.value or
+                    envs.env_class(_ENV.value).default_episode_length)
+  imitation = ImitationConfig(
+      n_iter=_N_ITER.value, num_envs=_NUM_ENVS.value,
+      expert_steps_per_env=_EXPERT_STEPS.value,
+      steps_per_iter=_STEPS_PER_ITER.value,
+      train_steps_per_iter=_TRAIN_STEPS.value,
+      train_batch_size=_BATCH.value, learning_rate=_LR.value,
+      beta_schedule=_BETA_SCHEDULE.value, beta=_BETA.value,
+      beta_decay=_BETA_DECAY.value, eval_episodes=_EVAL_EPISODES.value,
+      episode_length=episode_length,
+      normalize_observations=_NORMALIZE.value)
+  return experiment.RunConfig(
+      algo=_ALGO.value, env=_ENV.value,
+      env_options=parse_options(_ENV_OPTIONS.value), policy=_POLICY.value,
+      policy_options=(('activation', _ACTIVATION.value),
+                      ('n_layers', _N_LAYERS.value), ('size', _SIZE.value)),
+      seed=_SEED.value, num_seeds=_NUM_SEEDS.value, imitation=imitation)
+
+
+def main(_):
+  if not _WORKDIR.value:
+    raise app.UsageError('--workdir is required.')
+  try:
+    # Every name, option and size is validated before anything compiles.
+    experiment.run(config_from_flags(), _WORKDIR.value, resume=_RESUME.value)
+  except ValueError as error:
+    raise app.UsageError(str(error)) from error
+  print(f'Results in {_WORKDIR.value}')
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,126 @@
+"""The experiment driver: seeds, exact resume, logs and early, clear errors."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from il_jax import experiment
+from il_jax.config import ImitationConfig
+
+# Wall-clock measurements differ between any two runs; everything else must
+# be identical between an interrupted-and-resumed run and an uninterrupted one.
+_TIMING = ('Env_Steps_Per_Second', 'Iteration_Seconds')
+
+SMALL = ImitationConfig(n_iter=4, num_envs=2, expert_steps_per_env=50,
+                        steps_per_iter=100, train_steps_per_iter=50,
+                        train_batch_size=32, eval_episodes=4,
+                        episode_length=50)
+
+
+def _config(**overrides):
+  fields = dict(algo='dagger', env='tightrope', policy='gaussian',
+                num_seeds=2, imitation=SMALL)
+  fields.update(overrides)
+  return experiment.RunConfig(**fields)
+
+
+def _without_timing(rows):
+  return [{k: v for k, v in r.items() if k not in _TIMING} for r in rows]
+
+
+@pytest.fixture(scope='module')
+def uninterrupted(tmp_path_factory):
+  workdir = str(tmp_path_factory.mktemp('uninterrupted'))
+  return workdir, experiment.run(_config(), workdir, verbose=False)
+
+
+def test_writes_every_output(uninterrupted):
+  workdir, rows = uninterrupted
+  assert len(rows) == SMALL.n_iter * 2
+  for name in ('config.json', 'metrics.jsonl', 'metrics.csv',
+               'learning_curve.png'):
+    assert os.path.exists(os.path.join(workdir, name)), name
+  assert os.listdir(os.path.join(workdir, 'tensorboard'))
+  with open(os.path.join(workdir, 'config.json')) as f:
+    assert json.load(f)['imitation']['n_iter'] == SMALL.n_iter
+  for name in ('Eval_AverageReturn', 'Eval_StdReturn', 'Eval_MaxReturn',
+               'Eval_MinReturn', 'Eval_AverageEpLen', 'Train_AverageReturn',
+               'Training_Loss', 'Dataset_Size', 'Env_Steps_Per_Second',
+               'Expert_AverageReturn'):
+    assert name in rows[0], name
+
+
+def test_dataset_grows_by_steps_per_iter_after_the_first_iteration(
+    uninterrupted):
+  _, rows = uninterrupted
+  sizes = [r['Dataset_Size'] for r in rows if r['Seed'] == 0]
+  assert sizes == [100, 200, 300, 400]
+
+
+def test_vmapped_seeds_differ(uninterrupted):
+  _, rows = uninterrupted
+  seed0 = [r['Training_Loss'] for r in rows if r['Seed'] == 0]
+  seed1 = [r['Training_Loss'] for r in rows if r['Seed'] == 1]
+  assert seed0 != seed1
+
+
+@pytest.mark.parametrize('interrupt_after', [1, 3])
+def test_resume_reproduces_the_uninterrupted_run(uninterrupted, tmp_path,
+                                                 interrupt_after):
+  _, expected = uninterrupted
+  workdir = str(tmp_path)
+  experiment.run(_config(), workdir, stop_after=interrupt_after,
+                 verbose=False)
+  resumed = experiment.run(_config(), workdir, resume=True, verbose=False)
+  assert _without_timing(resumed) == _without_timing(expected)
+
+
+def test_resume_after_a_kill_between_metrics_and_checkpoint(uninterrupted,
+                                                            tmp_path):
+  _, expected = uninterrupted
+  workdir = str(tmp_path)
+  experiment.run(_config(), workdir, stop_after=2, verbose=False)
+  # The metrics of iteration 2 were written, its checkpoint was not.
+  checkpoints = os.path.join(workdir, 'checkpoints')
+  os.rename(os.path.join(checkpoints, '2'),
+            os.path.join(str(tmp_path), 'lost'))
+  resumed = experiment.run(_config(), workdir, resume=True, verbose=False)
+  assert _without_timing(resumed) == _without_timing(expected)
+
+
+def test_resume_refuses_a_workdir_of_another_config(uninterrupted):
+  workdir, _ = uninterrupted
+  with pytest.raises(ValueError, match='another config'):
+    experiment.run(_config(algo='bc'), workdir, resume=True, verbose=False)
+
+
+@pytest.mark.parametrize('overrides, message', [
+    ({'algo': 'gail'}, r"algo='gail' is not valid; expected one of "
+                       r"\['bc', 'dagger'\]"),
+    ({'env': 'ant'}, r"env='ant' is not valid"),
+    ({'policy': 'transformer'}, r"policy='transformer' is not valid"),
+    ({'num_seeds': 0}, r'num_seeds=0 is not valid'),
+])
+def test_bad_run_configs_fail_clearly(overrides, message):
+  with pytest.raises(ValueError, match=message):
+    _config(**overrides)
+
+
+@pytest.mark.parametrize('field, value, message', [
+    ('train_batch_size', 0, 'expected a positive integer'),
+    ('learning_rate', -1.0, 'expected a positive number'),
+    ('beta_schedule', 'cosine', "beta_schedule='cosine' is not valid"),
+    ('beta', 1.5, r'expected a number in \[0, 1\]'),
+    ('steps_per_iter', 999, 'multiple of num_envs=2'),
+])
+def test_bad_imitation_configs_fail_clearly(field, value, message):
+  with pytest.raises(ValueError, match=message):
+    ImitationConfig(**{'num_envs': 2, field: value})
+
+
+def test_a_dataset_that_cannot_fit_fails_before_compiling(tmp_path):
+  huge = ImitationConfig(n_iter=10**6, num_envs=1000, steps_per_iter=10**6)
+  with pytest.raises(ValueError, match='The dataset needs .* GiB'):
+    experiment.run(_config(imitation=huge), str(tmp_path), verbose=False)

@@ -1,0 +1,78 @@
+"""Data collection: beta-mixing, relabelling and evaluation semantics."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from il_jax import envs, evaluation, rollout
+from il_jax.experts import registry as experts
+
+BATCH, STEPS = 16, 40
+
+
+@pytest.fixture(scope='module')
+def tightrope():
+  env = envs.make('tightrope')
+  return env, envs.wrap(env, episode_length=env.default_episode_length)
+
+
+def _learner(action_size):
+  # A constant push: far from the expert, so labels and actions differ.
+  return lambda obs, key: jnp.full(obs.shape[:-1] + (action_size,), 0.7)
+
+
+@pytest.fixture(scope='module')
+def collect_fn(tightrope):
+  env, wrapped = tightrope
+  expert = experts.load('tightrope')
+  return jax.jit(lambda beta, key: rollout.collect(
+      wrapped, _learner(env.action_size), expert, beta, key, BATCH, STEPS))
+
+
+def test_labels_are_the_experts_action_at_the_visited_state(collect_fn):
+  transitions = collect_fn(0.0, jax.random.PRNGKey(0))
+  expert = experts.load('tightrope')
+  np.testing.assert_allclose(transitions.expert_action,
+                             expert(transitions.obs), atol=1e-6)
+  # The learner drove: actions are its own, not the labels.
+  np.testing.assert_allclose(transitions.action, 0.7)
+  assert not np.allclose(transitions.expert_action, transitions.action)
+  assert not transitions.expert_controlled.any()
+
+
+def test_beta_one_executes_the_expert(collect_fn):
+  transitions = collect_fn(1.0, jax.random.PRNGKey(1))
+  assert transitions.expert_controlled.all()
+  np.testing.assert_allclose(transitions.action, transitions.expert_action)
+
+
+def test_beta_mixes_per_environment_and_step(collect_fn):
+  transitions = collect_fn(0.3, jax.random.PRNGKey(2))
+  controlled = np.asarray(transitions.expert_controlled)
+  assert abs(controlled.mean() - 0.3) < 0.05
+  # Mixing is independent across environments, not one coin per step.
+  assert 0 < controlled.sum(axis=1).min() and controlled.sum(axis=1).max() < BATCH
+  expert_rows = controlled[..., None]
+  np.testing.assert_allclose(
+      np.where(expert_rows, transitions.action, 0.0),
+      np.where(expert_rows, transitions.expert_action, 0.0))
+  np.testing.assert_allclose(
+      np.where(expert_rows, 0.7, transitions.action), 0.7)
+
+
+def test_evaluation_counts_exactly_one_episode_per_environment(tightrope):
+  env, wrapped = tightrope
+  expert = experts.load('tightrope')
+  zero = lambda obs: jnp.zeros(obs.shape[:-1] + (env.action_size,))
+  evaluate = jax.jit(lambda act, key: evaluation.evaluate(
+      act, wrapped, key, 8, env.default_episode_length), static_argnums=0)
+  summary = evaluate(expert, jax.random.PRNGKey(0))
+  assert summary['num_episodes'] == 8
+  np.testing.assert_allclose(summary['length_mean'],
+                             env.default_episode_length)
+  # An uncontrolled walker falls early; the early falls still count once.
+  falling = evaluate(zero, jax.random.PRNGKey(0))
+  assert falling['num_episodes'] == 8
+  assert falling['length_mean'] < 0.5 * env.default_episode_length
+  assert falling['return_mean'] < summary['return_mean']
