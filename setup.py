@@ -29,6 +29,8 @@ INSTALL_REQUIRES = [
     'mujoco==3.17.0',
     'mujoco-mjx==3.17.0',
     'absl-py>=2.1',
+    # Slurm sweeps (launch/sweep.py --backend=slurm).
+    'submitit>=1.5',
     'numpy>=1.26',
 ]
 

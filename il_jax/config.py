@@ -89,3 +89,50 @@ class ImitationConfig:
     `steps_per_iter` rows for every iteration after the first."""
     collected = (self.n_iter - 1) * self.steps_per_iter if aggregate else 0
     return self.expert_steps + collected
+
+
+GATES = ('discrepancy', 'ensemble', 'safety')
+RELEASE_RULES = ('window', 'agreement')
+
+
+@dataclasses.dataclass(frozen=True)
+class HGDAggerConfig(ImitationConfig):
+  """HG-DAgger: the expert takes over when a gate fires, and only its
+  corrections are aggregated.
+
+  Attributes (besides ImitationConfig's; `beta_*` are unused):
+    gate: when the expert intervenes: 'discrepancy' (the learner's action is
+      far from the expert's: a simulated human watching), 'ensemble' (an
+      ensemble policy's members disagree: automatic, no expert query needed
+      to decide) or 'safety' (the state is close to termination).
+    threshold: intervene when the gate value exceeds it; None sets it every
+      iteration to the `threshold_quantile` of the gate values seen in the
+      previous iteration (the demonstrations, for the first collection).
+    threshold_quantile: see `threshold`.
+    release: when the expert hands control back: 'window' (after
+      `min_control_steps` steps) or 'agreement' (after at least
+      `min_control_steps` steps, once the learner's proposal is within
+      `release_tolerance` of the expert's action).
+    min_control_steps: minimum steps of each intervention.
+    release_tolerance: distance (L2) for the 'agreement' rule.
+  """
+  gate: str = 'discrepancy'
+  threshold: float | None = None
+  threshold_quantile: float = 0.9
+  release: str = 'window'
+  min_control_steps: int = 10
+  release_tolerance: float = 0.1
+
+  def __post_init__(self):
+    super().__post_init__()
+    check_choice('gate', self.gate, GATES)
+    check_choice('release', self.release, RELEASE_RULES)
+    check_positive('min_control_steps', self.min_control_steps, integer=True)
+    check_positive('release_tolerance', self.release_tolerance)
+    if self.threshold is not None and not isinstance(self.threshold,
+                                                     (int, float)):
+      raise ValueError(f'threshold={self.threshold!r} is not valid; expected '
+                       'a number or None.')
+    if not 0.0 <= self.threshold_quantile <= 1.0:
+      raise ValueError(f'threshold_quantile={self.threshold_quantile!r} is not '
+                       'valid; expected a number in [0, 1].')

@@ -12,19 +12,24 @@ import json
 import os
 import time
 from types import MappingProxyType
+from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+from jax.experimental import multihost_utils
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from il_jax import envs, logging, policies
-from il_jax.algorithms import bc, dagger
+from il_jax.algorithms import bc, core, dagger, hg_dagger
 from il_jax.checkpoint import Checkpointer
-from il_jax.config import ImitationConfig
+from il_jax.config import HGDAggerConfig, ImitationConfig
 from il_jax.experts import registry as experts
 from il_jax.envs.validation import check_choice, check_positive
 
-ALGORITHMS = MappingProxyType({'bc': bc, 'dagger': dagger})
+ALGORITHMS = MappingProxyType({
+    'bc': bc, 'dagger': dagger, 'hg_dagger': hg_dagger})
 CONFIG_FILE = 'config.json'
 
 
@@ -46,6 +51,12 @@ class RunConfig:
 
   def __post_init__(self):
     check_choice('algo', self.algo, tuple(ALGORITHMS))
+    if (self.algo == 'hg_dagger') != isinstance(self.imitation,
+                                               HGDAggerConfig):
+      raise ValueError(
+          f'algo={self.algo!r} needs imitation to be '
+          f"{'an HGDAggerConfig' if self.algo == 'hg_dagger' else 'an ImitationConfig'}"
+          f', got {type(self.imitation).__name__}.')
     check_choice('env', self.env, envs.registered_names())
     check_choice('policy', self.policy, policies.registered_names())
     check_positive('num_seeds', self.num_seeds, integer=True)
@@ -100,6 +111,31 @@ def build(config: RunConfig):
   return env, policy, expert, fns
 
 
+MEMBER_AXIS = 'members'
+
+
+def member_sharding(num_members: int) -> NamedSharding:
+  """How the leading (member: seed x hyper-parameter) axis of a run's state
+  is laid out over every device of every host.
+
+  Members are independent, so splitting them over a 1-D mesh of all devices
+  (`PartitionSpec('members')`) needs no communication. When the member count
+  is not a multiple of the device count the state is replicated instead
+  (every device computes every member; correct, not faster).
+  """
+  mesh = Mesh(np.asarray(jax.devices()), (MEMBER_AXIS,))
+  if num_members % jax.device_count() == 0:
+    return NamedSharding(mesh, PartitionSpec(MEMBER_AXIS))
+  return NamedSharding(mesh, PartitionSpec())
+
+
+def _to_host(tree):
+  """A (possibly multi-host) sharded pytree as numpy arrays on this host."""
+  if jax.process_count() > 1:
+    return multihost_utils.process_allgather(tree, tiled=True)
+  return jax.device_get(tree)
+
+
 def _steps_per_iteration(config: RunConfig, iteration: int) -> int:
   imitation = config.imitation
   collected = (imitation.steps_per_iter
@@ -122,8 +158,16 @@ def _check_same_config(workdir: str, config: RunConfig) -> None:
 
 
 def run(config: RunConfig, workdir: str, resume: bool = False,
-        stop_after: int | None = None, verbose: bool = True) -> list[dict]:
+        stop_after: int | None = None, verbose: bool = True,
+        keys: jax.Array | None = None,
+        hparams: core.HyperParams | None = None,
+        progress: Callable[[int, dict], None] | None = None) -> list[dict]:
   """Runs (or resumes) an experiment in `workdir`.
+
+  The run has `config.num_seeds` members, vmapped in one program and split
+  over all devices (see `member_sharding`). By default member m is seed m of
+  `config.seed` with the config's hyper-parameters; a sweep passes its own
+  `keys` and `hparams` to run different hyper-parameters as members.
 
   Args:
     config: what to run.
@@ -133,6 +177,13 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
     stop_after: stop after this many iterations of this call (simulates an
       interruption; the run can be resumed).
     verbose: print a progress line per iteration.
+    keys: `[num_seeds, 2]` PRNG keys of the members; by default
+      `jax.random.split(PRNGKey(config.seed), num_seeds)`.
+    hparams: `HyperParams` with leaves `[num_seeds]`; by default the config's
+      values for every member. Ignored when resuming (the checkpoint holds
+      them).
+    progress: called as `progress(i, metrics)` after every iteration, with
+      the host metrics (each `[num_seeds]`).
 
   Returns:
     The metric rows written so far (one per iteration and seed).
@@ -151,13 +202,26 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
   with open(os.path.join(workdir, CONFIG_FILE), 'w') as f:
     json.dump(config.to_json(), f, indent=2)
 
-  keys = jax.random.split(jax.random.PRNGKey(config.seed), config.num_seeds)
-  init = jax.jit(jax.vmap(fns.init))
-  iteration = jax.jit(jax.vmap(fns.iteration, in_axes=(0, None)))
+  num = config.num_seeds
+  if keys is None:
+    keys = jax.random.split(jax.random.PRNGKey(config.seed), num)
+  if hparams is None:
+    hparams = jax.tree.map(
+        lambda x: jnp.broadcast_to(x, (num,)),
+        core.HyperParams.from_config(config.imitation))
+  sharding = member_sharding(num)
+  if verbose and not sharding.spec and jax.device_count() > 1:
+    print(f'{num} members do not split evenly over {jax.device_count()} '
+          'devices: replicating them on every device.')
+  keys, hparams = jax.device_put((keys, hparams), sharding)
+  init = jax.jit(jax.vmap(fns.init), out_shardings=sharding)
+  iteration = jax.jit(jax.vmap(fns.iteration, in_axes=(0, None)),
+                      out_shardings=sharding)
   if start is None:
-    state, start = init(keys), 0
+    state, start = init(keys, hparams), 0
   else:
-    state = checkpointer.restore(start, jax.eval_shape(init, keys))
+    state = checkpointer.restore(start, jax.eval_shape(init, keys, hparams))
+    state = jax.device_put(state, sharding)
     if verbose:
       print(f'Resumed from iteration {start} in {workdir}')
   writer = logging.MetricsWriter(workdir, resume_iteration=start)
@@ -168,7 +232,7 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
   for i in range(start, stop):
     began = time.perf_counter()
     state, metrics = iteration(state, np.int32(i))
-    metrics = jax.device_get(metrics)
+    metrics = _to_host(metrics)
     seconds = time.perf_counter() - began
     metrics['Env_Steps_Per_Second'] = np.full(
         config.num_seeds, _steps_per_iteration(config, i) / seconds)
@@ -181,6 +245,8 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
     checkpointer.save(i + 1, state)
     if verbose:
       print(logging.progress_line(metrics), flush=True)
+    if progress is not None:
+      progress(i, metrics)
   writer.close()
   checkpointer.close()
   if stop == config.imitation.n_iter:

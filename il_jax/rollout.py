@@ -1,6 +1,7 @@
 """Vmapped `lax.scan` rollouts of batched (`wrap`-ped) environments."""
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -94,3 +95,83 @@ def collect(env, learner: ActingFn, expert: Callable[[Observation], Action],
 
   _, transitions = jax.lax.scan(step, state, jax.random.split(key, num_steps))
   return transitions
+
+
+class GateRecord(NamedTuple):
+  """Per-step gate outcome of a gated rollout, `[T, B]`.
+
+  Attributes:
+    value: the gate's value at the step's observation.
+    takeover: whether the expert took control at this step.
+  """
+  value: jax.Array
+  takeover: jax.Array
+
+
+def collect_gated(env, learner: ActingFn, expert: Callable[[Observation],
+                                                           Action],
+                  gate: Callable[[Observation, Action, Action], jax.Array],
+                  threshold: jax.Array, min_control_steps: int,
+                  release_tolerance: float | None, key: PRNGKey,
+                  batch_size: int, num_steps: int):
+  """Learner rollout in which the expert takes over where a gate fires.
+
+  Per environment: while the learner drives, the expert takes control at a
+  step whose gate value exceeds `threshold`; it keeps control for at least
+  `min_control_steps` steps and then hands back (`release_tolerance=None`),
+  or hands back only once the learner's proposal is within
+  `release_tolerance` (L2) of its own action. An episode's end also ends an
+  intervention. The expert is queried at every step.
+
+  Environments are reset and keys consumed as in `collect`, so with a gate
+  that always fires this visits exactly the states of `collect` with beta=1.
+
+  Args:
+    env: a `wrap`-ped environment.
+    learner: `(obs [B, obs_size], key) -> action [B, A]`.
+    expert: `obs [B, obs_size] -> action [B, A]`.
+    gate: `(obs [B, obs_size], learner_action [B, A], expert_action [B, A])
+      -> value [B]`; larger means intervene sooner.
+    threshold: scalar; the expert takes over when `value > threshold`.
+    min_control_steps: minimum length of an intervention.
+    release_tolerance: None for the window rule, else the agreement distance.
+    key: PRNG key.
+    batch_size: environments B.
+    num_steps: steps T.
+
+  Returns:
+    `(Transition [T, B], GateRecord [T, B])`; `Transition.expert_controlled`
+    says who drove at each step.
+  """
+  reset_key, key = jax.random.split(key)
+  state = env.reset(jax.random.split(reset_key, batch_size))
+
+  def step(carry, key):
+    state, in_control, control_steps = carry
+    learner_key, _ = jax.random.split(key)
+    learner_action = learner(state.obs, learner_key)
+    expert_action = expert(state.obs)
+    value = gate(state.obs, learner_action, expert_action)
+    takeover = ~in_control & (value > threshold)
+    in_control = in_control | takeover
+    control_steps = jnp.where(takeover, 0, control_steps) + in_control
+    action = jnp.where(in_control[:, None], expert_action, learner_action)
+    next_state = env.step(state, action)
+
+    release = control_steps >= min_control_steps
+    if release_tolerance is not None:
+      distance = jnp.linalg.norm(learner_action - expert_action, axis=-1)
+      release &= distance <= release_tolerance
+    done = next_state.done.astype(bool)
+    transition = Transition(
+        obs=state.obs, action=action, expert_action=expert_action,
+        reward=next_state.reward, done=done, expert_controlled=in_control,
+        episode=envs.episode_stats(next_state))
+    carry = (next_state, in_control & ~release & ~done, control_steps)
+    return carry, (transition, GateRecord(value=value, takeover=takeover))
+
+  carry = (state, jnp.zeros(batch_size, bool),
+           jnp.zeros(batch_size, jnp.int32))
+  _, (transitions, record) = jax.lax.scan(step, carry,
+                                          jax.random.split(key, num_steps))
+  return transitions, record

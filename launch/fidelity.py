@@ -114,8 +114,8 @@ def main(_):
         [[r['setting'], r['version'],
           f"{r['one_step_obs_error_median']:.1e} / "
           f"{r['one_step_obs_error_max']:.1e}",
-          f"{r['drift_at_10_median']:.1e}", f"{r['drift_at_end_median']:.2f}",
-          f"{r['return_error_median']:.2f} (of "
+          f"{r['drift_at_10_median']:.1e}", f"{r['drift_at_end_median']:.1e}",
+          f"{r['return_error_median']:.1e} (of "
           f"{r['reference_return_median']:.1f})", reporting.device_name(),
           reporting.today(), reporting.command_line()] for r in results])
 

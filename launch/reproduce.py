@@ -31,7 +31,16 @@ def _per_iteration(rows, name):
                    for i in iterations], np.float64)
 
 
-def plot(results: dict, expert_return: float, title: str, path: str) -> None:
+def _labels_to_reach(returns, labels, target) -> str:
+  """Expert labels at the first iteration whose mean return >= target."""
+  reached = np.flatnonzero(returns >= target)
+  return f'{labels[reached[0]]:.0f}' if reached.size else 'not reached'
+
+
+def plot(results: dict, expert_return: float, title: str, path: str,
+         x_axis: str) -> None:
+  """Eval return (mean ± std over seeds) against `x_axis` ('Iteration' or
+  'Expert_Labels', the latter averaged over seeds)."""
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
@@ -39,10 +48,14 @@ def plot(results: dict, expert_return: float, title: str, path: str) -> None:
   for label, rows in results.items():
     values = _per_iteration(rows, 'Eval_AverageReturn')
     mean, std = values.mean(1), values.std(1)
-    ax.plot(np.arange(len(mean)), mean, marker='o', label=label)
-    ax.fill_between(np.arange(len(mean)), mean - std, mean + std, alpha=0.2)
+    x = _per_iteration(rows, x_axis).mean(1)
+    ax.plot(x, mean, marker='o', label=label)
+    ax.fill_between(x, mean - std, mean + std, alpha=0.2)
   ax.axhline(expert_return, color='k', linestyle='--', label='expert')
-  ax.set_xlabel('iteration')
+  if x_axis == 'Expert_Labels':
+    ax.set_xscale('log')
+  ax.set_xlabel({'Iteration': 'iteration',
+                 'Expert_Labels': 'expert labels (cumulative)'}[x_axis])
   ax.set_ylabel('Eval_AverageReturn (mean ± std over seeds)')
   ax.set_title(title)
   ax.legend()
@@ -65,19 +78,26 @@ def main(_):
   expert = float(np.mean(_per_iteration(next(iter(results.values())),
                                         'Expert_AverageReturn')))
   curve = os.path.join(out_dir, 'learning_curves.png')
-  plot(results, expert, module.DESCRIPTION, curve)
+  plot(results, expert, module.DESCRIPTION, curve,
+       getattr(module, 'X_AXIS', 'Iteration'))
   labels = list(results)
   table = {label: _per_iteration(rows, 'Eval_AverageReturn')
            for label, rows in results.items()}
-  header = (['iteration'] + [f'{label} Eval_AverageReturn' for label in labels]
-            + [f'{label} / expert' for label in labels])
+  expert_labels = {label: _per_iteration(rows, 'Expert_Labels').mean(1)
+                   for label, rows in results.items()}
+  header = (['iteration'] +
+            [f'{label}: Eval_AverageReturn (% of expert) [labels]'
+             for label in labels])
   rows = []
   for i in range(max(len(v) for v in table.values())):
-    cells = [str(i)]
-    cells += [f'{table[l][i].mean():.1f} ± {table[l][i].std():.1f}'
-              for l in labels]
-    cells += [f'{100 * table[l][i].mean() / expert:.0f} %' for l in labels]
-    rows.append(cells)
+    rows.append([str(i)] + [
+        f'{table[l][i].mean():.1f} ± {table[l][i].std():.1f} '
+        f'({100 * table[l][i].mean() / expert:.0f} %) '
+        f'[{expert_labels[l][i]:.0f}]' if i < len(table[l]) else ''
+        for l in labels])
+  rows.append(['labels to reach 90 % of expert'] + [
+      _labels_to_reach(table[l].mean(1), expert_labels[l], 0.9 * expert)
+      for l in labels])
   num_seeds = next(iter(module.RUNS.values())).num_seeds
   markdown = [f'Expert return: {expert:.1f}. Seeds: {num_seeds} per method. '
               f'Device: {reporting.device_name()}. Date: {reporting.today()}. '

@@ -1,11 +1,14 @@
 """`make run`: the default job, sized for the device it finds.
 
-Until the DAgger loop lands this rolls out a uniformly random policy in
-Walker2d (fast preset) over many environments and prints episode statistics
-and throughput: a smoke test of the whole environment stack on real physics.
+DAgger against BC on Walker2d with the shipped expert: 5 seeds each, vmapped
+in one program, CS285-sized on a CPU (2 environments) and thousands of
+environments per iteration on a GPU. While no Walker2d expert ships (see
+il_jax/experts), it runs the same comparison on `tightrope`, the toy system
+where BC's compounding errors show in seconds, and rolls out a random policy
+in Walker2d to exercise the physics.
 
-  python -m launch.run                  # 16 envs on a CPU, 4096 on a GPU
-  python -m launch.run --num_envs=64 --num_steps=500
+  python -m launch.run
+  python -m launch.run --workdir=runs/default --num_seeds=3
 """
 
 import time
@@ -13,43 +16,71 @@ import time
 import jax
 from absl import app, flags
 
-from il_jax import envs
-from il_jax import rollout
+from il_jax import envs, experiment, rollout
+from il_jax.config import ImitationConfig
+from il_jax.experts import registry as experts
 
-_NUM_ENVS = flags.DEFINE_integer(
-    'num_envs', None, 'Parallel environments; default 4096 on an '
-    'accelerator, 16 on a CPU.')
-_NUM_STEPS = flags.DEFINE_integer('num_steps', 1000, 'Steps per environment.')
-_SOLVER = flags.DEFINE_enum('solver', 'fast', ['fast', 'faithful'],
-                            'Walker2d solver preset.')
-_SEED = flags.DEFINE_integer('seed', 0, 'Random seed.')
+_WORKDIR = flags.DEFINE_string('workdir', 'runs/make_run', 'Output root.')
+_NUM_SEEDS = flags.DEFINE_integer('num_seeds', 5, 'Seeds per method.')
 
 
-def main(_):
-  on_accelerator = jax.default_backend() != 'cpu'
-  num_envs = _NUM_ENVS.value or (4096 if on_accelerator else 16)
-  env = envs.wrap(envs.make('walker2d', solver=_SOLVER.value),
-                  episode_length=envs.env_class('walker2d').default_episode_length)
-  print(f'Walker2d ({_SOLVER.value} solver), random policy: {num_envs} envs x '
-        f'{_NUM_STEPS.value} steps on {jax.devices()[0]}')
+def _on_accelerator() -> bool:
+  return jax.default_backend() != 'cpu'
 
-  start = time.perf_counter()
-  run = rollout.make_episode_summary_rollout(
+
+def _imitation_config(env_name: str) -> ImitationConfig:
+  length = envs.env_class(env_name).default_episode_length
+  num_envs = 1024 if _on_accelerator() else 2
+  return ImitationConfig(
+      n_iter=10, num_envs=num_envs, expert_steps_per_env=length,
+      steps_per_iter=num_envs * length, episode_length=length,
+      eval_episodes=64 if _on_accelerator() else 5)
+
+
+def _random_walker2d() -> None:
+  num_envs, num_steps = (4096, 1000) if _on_accelerator() else (16, 200)
+  env = envs.wrap(envs.make('walker2d'), episode_length=1000)
+  run = jax.jit(rollout.make_episode_summary_rollout(
       env, rollout.uniform_random_policy(env.action_size), num_envs,
-      _NUM_STEPS.value)
-  key = jax.random.PRNGKey(_SEED.value)
-  compiled = jax.jit(run).lower(key).compile()
-  print(f'compiled in {time.perf_counter() - start:.1f} s')
+      num_steps))
+  key = jax.random.PRNGKey(0)
+  compiled = run.lower(key).compile()
   start = time.perf_counter()
   summary = jax.device_get(compiled(key))
   seconds = time.perf_counter() - start
-  print(f"episodes ended: {summary['num_episodes']}  "
-        f"return: {summary['return_mean']:.1f} +- {summary['return_std']:.1f} "
-        f"(min {summary['return_min']:.1f}, max {summary['return_max']:.1f})  "
-        f"length: {summary['length_mean']:.1f}  "
-        f"truncated: {100 * summary['truncated_fraction']:.0f} %")
-  print(f'{num_envs * _NUM_STEPS.value / seconds:,.0f} env-steps/s '
-        f'({seconds:.1f} s)')
+  print(f"Walker2d, random policy, {num_envs} envs x {num_steps} steps: "
+        f"{summary['num_episodes']} episodes, return "
+        f"{summary['return_mean']:.1f} ± {summary['return_std']:.1f}, length "
+        f"{summary['length_mean']:.1f}; "
+        f'{num_envs * num_steps / seconds:,.0f} env-steps/s')
+
+
+def main(_):
+  env_name = 'walker2d'
+  try:
+    experts.load(env_name)
+  except ValueError as error:
+    print(f'{error}\nRunning BC vs DAgger on tightrope instead.')
+    env_name = 'tightrope'
+  final = {}
+  for algo in ('bc', 'dagger'):
+    config = experiment.RunConfig(
+        algo=algo, env=env_name, policy='mlp', num_seeds=_NUM_SEEDS.value,
+        imitation=_imitation_config(env_name))
+    workdir = f'{_WORKDIR.value}/{env_name}_{algo}'
+    print(f'== {algo} on {env_name}, {config.num_seeds} seeds -> {workdir}')
+    rows = experiment.run(config, workdir, resume=True)
+    last = [r for r in rows if r['Iteration'] == config.imitation.n_iter - 1]
+    final[algo] = tuple(
+        sum(r[name] for r in last) / len(last)
+        for name in ('Eval_AverageReturn', 'Expert_AverageReturn'))
+  for algo, (score, expert) in final.items():
+    print(f'{algo}: final Eval_AverageReturn {score:.1f} '
+          f'({100 * score / expert:.0f} % of the expert\'s {expert:.1f})')
+  if env_name != 'walker2d':
+    _random_walker2d()
+  print(f'Results (metrics, TensorBoard, checkpoints, learning curves) are in '
+        f'{_WORKDIR.value}/')
 
 
 if __name__ == '__main__':

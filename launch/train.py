@@ -1,7 +1,9 @@
-"""Train a policy by BC or DAgger, with logs, checkpoints and resume.
+"""Train a policy by BC, DAgger or HG-DAgger, with logs, checkpoints, resume.
 
   python -m launch.train --algo=dagger --env=tightrope --n_iter=10 \
       --workdir=runs/tightrope_dagger --num_seeds=5
+  python -m launch.train --algo=hg_dagger --gate=safety --env=tightrope \
+      --workdir=runs/tightrope_hg
   python -m launch.train ... --resume     # continue an interrupted run
 
 Writes config.json, metrics.jsonl, metrics.csv, TensorBoard events, orbax
@@ -11,7 +13,8 @@ checkpoints and learning_curve.png to --workdir.
 from absl import app, flags
 
 from il_jax import experiment
-from il_jax.config import BETA_SCHEDULES, ImitationConfig
+from il_jax.config import (BETA_SCHEDULES, GATES, RELEASE_RULES,
+                           HGDAggerConfig, ImitationConfig)
 
 _ALGO = flags.DEFINE_string('algo', 'dagger',
                             f'One of {sorted(experiment.ALGORITHMS)}.')
@@ -44,6 +47,20 @@ _EPISODE_LENGTH = flags.DEFINE_integer('episode_length', None,
                                        'unset.')
 _NORMALIZE = flags.DEFINE_bool('normalize_observations', False,
                                'Normalise observations by dataset stats.')
+_GATE = flags.DEFINE_string('gate', 'discrepancy',
+                            f'HG-DAgger gate, one of {list(GATES)}.')
+_THRESHOLD = flags.DEFINE_float(
+    'threshold', None, 'HG-DAgger: fixed gate threshold; unset = quantile of '
+    "the previous iteration's gate values.")
+_THRESHOLD_QUANTILE = flags.DEFINE_float('threshold_quantile', 0.9,
+                                         'HG-DAgger: threshold quantile.')
+_RELEASE = flags.DEFINE_string(
+    'release', 'window', f'HG-DAgger release rule, one of '
+    f'{list(RELEASE_RULES)}.')
+_MIN_CONTROL_STEPS = flags.DEFINE_integer(
+    'min_control_steps', 10, 'HG-DAgger: minimum steps per intervention.')
+_RELEASE_TOLERANCE = flags.DEFINE_float(
+    'release_tolerance', 0.1, "HG-DAgger: 'agreement' release distance.")
 _SEED = flags.DEFINE_integer('seed', 0, 'Random seed.')
 _NUM_SEEDS = flags.DEFINE_integer('num_seeds', 1, 'Seeds, vmapped.')
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory.')
@@ -77,7 +94,7 @@ def config_from_flags() -> experiment.RunConfig:
   envs.env_class(_ENV.value)  # unknown env: fail with the list of names
   episode_length = (_EPISODE_LENGTH.value or
                     envs.env_class(_ENV.value).default_episode_length)
-  imitation = ImitationConfig(
+  imitation_fields = dict(
       n_iter=_N_ITER.value, num_envs=_NUM_ENVS.value,
       expert_steps_per_env=_EXPERT_STEPS.value,
       steps_per_iter=_STEPS_PER_ITER.value,
@@ -87,6 +104,14 @@ def config_from_flags() -> experiment.RunConfig:
       beta_decay=_BETA_DECAY.value, eval_episodes=_EVAL_EPISODES.value,
       episode_length=episode_length,
       normalize_observations=_NORMALIZE.value)
+  if _ALGO.value == 'hg_dagger':
+    imitation = HGDAggerConfig(
+        **imitation_fields, gate=_GATE.value, threshold=_THRESHOLD.value,
+        threshold_quantile=_THRESHOLD_QUANTILE.value, release=_RELEASE.value,
+        min_control_steps=_MIN_CONTROL_STEPS.value,
+        release_tolerance=_RELEASE_TOLERANCE.value)
+  else:
+    imitation = ImitationConfig(**imitation_fields)
   return experiment.RunConfig(
       algo=_ALGO.value, env=_ENV.value,
       env_options=parse_options(_ENV_OPTIONS.value), policy=_POLICY.value,

@@ -108,3 +108,12 @@ def test_wrong_action_shape_is_a_clear_error():
 def test_invalid_options_are_clear_errors(options, message):
   with pytest.raises(ValueError, match=message):
     envs.make('walker2d', **options)
+
+
+def test_safety_margin_is_the_distance_to_the_healthy_limits():
+  env = envs.make('walker2d')
+  obs = jnp.zeros((3, 17)).at[:, 0].set(jnp.array([1.4, 0.86, 1.25]))
+  obs = obs.at[:, 1].set(jnp.array([0.0, 0.0, 0.9]))
+  # z in (0.8, 2.0) and angle in (-1, 1), as fractions of those ranges.
+  np.testing.assert_allclose(env.safety_margin(obs), [0.5, 0.05, 0.05],
+                             atol=1e-6)

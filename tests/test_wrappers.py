@@ -81,6 +81,27 @@ def test_auto_reset_draws_fresh_initial_states():
   assert set(starts.tolist()) == {3.0, 4.0, 5.0, 6.0}
 
 
+def test_final_observation_of_an_ended_episode_is_kept():
+  env = envs.wrap(_Countdown(), episode_length=100)
+
+  def run():
+    state = env.reset(jax.random.split(jax.random.PRNGKey(0), 4))
+
+    def step(state, _):
+      state = env.step(state, jnp.zeros((4, 1)))
+      return state, (state.obs, state.info['final_obs'], state.done)
+
+    return jax.lax.scan(step, state, None, length=12)[1]
+
+  obs, final_obs, done = jax.jit(run)()
+  done = np.asarray(done).astype(bool)
+  # Countdown episodes end when the counter reaches 0.
+  np.testing.assert_array_equal(np.asarray(final_obs)[done], 0.0)
+  assert (np.asarray(obs)[done] >= 3).all()
+  np.testing.assert_array_equal(np.asarray(final_obs)[~done],
+                                np.asarray(obs)[~done])
+
+
 def test_summarize_episodes_matches_numpy():
   env = envs.wrap(_Countdown(), episode_length=100)
   _, _, stats = jax.jit(lambda: _rollout(env, 16, 30))()

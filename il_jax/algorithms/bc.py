@@ -15,7 +15,7 @@ from il_jax.policies.base import Policy
 def make_train_fns(config: ImitationConfig, env, policy: Policy,
                    expert: core.ExpertFn) -> core.TrainFns:
   """`init(key)` and `iteration(state, i)`, for a driver that checkpoints."""
-  return core.make_train_fns(config, env, policy, expert, beta_fn=None)
+  return core.make_train_fns(config, env, policy, expert, collector=None)
 
 
 def make_train(config: ImitationConfig, env, policy: Policy,

@@ -9,7 +9,7 @@ jitted and checkpointed between calls, or vmapped over seeds.
 """
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import flax.struct
 import jax
@@ -23,9 +23,75 @@ from il_jax.policies.base import Policy
 from il_jax.types import Action, Metrics, Observation, Params, PRNGKey
 
 ExpertFn = Callable[[Observation], Action]
-# Iteration index (int32 scalar) -> probability of executing the expert's
-# action while collecting; None means the algorithm collects nothing (BC).
-BetaFn = Callable[[jax.Array], jax.Array]
+# The dataset records, per row, whether the expert's action was executed there.
+DATASET_EXTRAS = {'expert_controlled': jax.ShapeDtypeStruct((), jnp.bool_)}
+
+
+@flax.struct.dataclass
+class HyperParams:
+  """The continuous hyper-parameters of a run, as traced float32 scalars.
+
+  They live in `TrainState` (and the learning rate also in the optimiser's
+  state, which `optax.inject_hyperparams` reads), so a vmapped state carries
+  one value per member: a sweep over them is one compiled program, and a
+  checkpoint keeps them. Everything else in the config is static.
+
+  Attributes:
+    learning_rate: Adam learning rate.
+    beta: DAgger's initial (or constant) mixing probability.
+    beta_decay: DAgger's exponential schedule factor.
+    threshold: HG-DAgger's fixed gate threshold (NaN when the config's is None:
+      the adaptive quantile rule, which is static, is used instead).
+    threshold_quantile: HG-DAgger's adaptive threshold quantile.
+  """
+  learning_rate: jax.Array
+  beta: jax.Array
+  beta_decay: jax.Array
+  threshold: jax.Array
+  threshold_quantile: jax.Array
+
+  @classmethod
+  def from_config(cls, config: ImitationConfig) -> 'HyperParams':
+    """The config's values (NaN for fields the config does not have)."""
+    values = {}
+    for name in HYPERPARAMETERS:
+      value = getattr(config, name, None)
+      values[name] = jnp.asarray(jnp.nan if value is None else value,
+                                 jnp.float32)
+    return cls(**values)
+
+
+# Config fields that are traced (`HyperParams`), in order.
+HYPERPARAMETERS = ('learning_rate', 'beta', 'beta_decay', 'threshold',
+                   'threshold_quantile')
+
+
+class CollectContext(NamedTuple):
+  """What a collector may use: the batched env, the policy, the expert and
+  (inside an iteration) the run's traced `HyperParams`."""
+  env: Any
+  policy: Policy
+  expert: ExpertFn
+  config: ImitationConfig
+  hparams: HyperParams | None = None
+
+
+class Collector(NamedTuple):
+  """How an algorithm gathers new data in the iterations after the first.
+
+  Attributes:
+    init: `(ctx) -> algo_state`, a pytree the collector threads through the
+      run (e.g. an adaptive gate threshold); `{}` if it needs none.
+    collect: `(ctx, params, normalizer, dataset, algo_state, i, key) ->
+      (dataset, algo_state, episode_summary, metrics)`: roll out, label and
+      aggregate; `episode_summary` is `envs.summarize_episodes` of the
+      rollout; `metrics` are the algorithm's own scalars.
+    demo_metrics: `(ctx, algo_state) -> metrics` with the same names, for the
+      first iteration, whose data are the expert's demonstrations.
+  """
+  init: Callable[..., Any]
+  collect: Callable[..., tuple[Any, Any, Metrics, Metrics]]
+  demo_metrics: Callable[..., Metrics]
 
 
 @flax.struct.dataclass
@@ -42,6 +108,8 @@ class TrainState:
       collection and evaluation).
     expert_return: mean return of the expert's demonstrations.
     expert_return_std: std of that return.
+    algo_state: the collector's own state (see `Collector.init`).
+    hparams: the run's traced hyper-parameters (see `HyperParams`).
   """
   params: Params
   opt_state: optax.OptState
@@ -51,36 +119,55 @@ class TrainState:
   env_steps: jax.Array
   expert_return: jax.Array
   expert_return_std: jax.Array
+  algo_state: Any
+  hparams: HyperParams
 
 
 class TrainFns(NamedTuple):
-  """`init(key) -> TrainState` and `iteration(state, i) -> (state, metrics)`.
+  """`init(key, hparams=None) -> TrainState` and `iteration(state, i) ->
+  (state, metrics)`; `hparams` defaults to `HyperParams.from_config(config)`.
 
   `iteration` takes the iteration index `i` (int32 scalar, equal to
   `state.iteration`) separately so that it stays unbatched when the state is
   vmapped over seeds, keeping the branch on `i` a real branch.
   """
-  init: Callable[[PRNGKey], TrainState]
+  init: Callable[..., TrainState]
   iteration: Callable[[TrainState, jax.Array], tuple[TrainState, Metrics]]
 
 
+def sampling_learner(policy: Policy, params: Params,
+                     stats: NormalizerStats) -> rollout.ActingFn:
+  """The learner as it acts while collecting: a sample of its policy."""
+  return lambda obs, key: policy.sample(params, data.normalize(obs, stats),
+                                        key)
+
+
 def make_optimizer(config: ImitationConfig) -> optax.GradientTransformation:
-  adam = optax.adam(config.learning_rate)
-  if config.max_grad_norm == float('inf'):
-    return adam
-  return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), adam)
+  """Adam (after a global-norm clip, if any) whose learning rate is a traced
+  value of its state, `opt_state.hyperparams['learning_rate']`."""
+
+  def clipped_adam(learning_rate):
+    adam = optax.adam(learning_rate)
+    if config.max_grad_norm == float('inf'):
+      return adam
+    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), adam)
+
+  return optax.inject_hyperparams(clipped_adam)(
+      learning_rate=config.learning_rate)
 
 
 def make_train_fns(config: ImitationConfig, env, policy: Policy,
-                   expert: ExpertFn, beta_fn: BetaFn | None) -> TrainFns:
-  """Builds the iteration of BC (`beta_fn=None`) or DAgger.
+                   expert: ExpertFn, collector: Collector | None,
+                   dataset_capacity: int | None = None) -> TrainFns:
+  """Builds the iteration of BC (`collector=None`), DAgger or HG-DAgger.
 
   Args:
     config: the run's configuration.
     env: an unbatched brax-interface environment (e.g. `envs.make(...)`).
     policy: a policy family instance for the env's sizes.
     expert: `obs [B, obs_size] -> action [B, A]`, pure and jittable.
-    beta_fn: DAgger's mixing schedule, or None for BC (no collection).
+    collector: how iterations after the first gather data; None for BC.
+    dataset_capacity: rows to allocate; by default every collected step fits.
   """
   if (policy.observation_size, policy.action_size) != (env.observation_size,
                                                        env.action_size):
@@ -90,29 +177,41 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
         f'{env.observation_size}, action {env.action_size}).')
   wrapped = envs.wrap(env, episode_length=config.episode_length)
   optimizer = make_optimizer(config)
-  capacity = config.dataset_capacity(aggregate=beta_fn is not None)
+  capacity = dataset_capacity or config.dataset_capacity(
+      aggregate=collector is not None)
+  ctx = CollectContext(env=wrapped, policy=policy, expert=expert,
+                       config=config)
 
   def normalizer(dataset: data.Dataset) -> NormalizerStats:
     if config.normalize_observations:
       return data.compute_stats(dataset)
     return data.identity_stats(env.observation_size)
 
-  def init(key: PRNGKey) -> TrainState:
+  def init(key: PRNGKey, hparams: HyperParams | None = None) -> TrainState:
+    if hparams is None:
+      hparams = HyperParams.from_config(config)
     demo_key, params_key, key = jax.random.split(key, 3)
     demos = rollout.collect(
         wrapped, learner=lambda obs, _: expert(obs), expert=expert, beta=1.0,
         key=demo_key, batch_size=config.num_envs,
         num_steps=config.expert_steps_per_env)
-    dataset = data.create(capacity, env.observation_size, env.action_size)
-    dataset = data.add(dataset, demos.obs, demos.expert_action)
+    dataset = data.create(capacity, env.observation_size, env.action_size,
+                          extras=DATASET_EXTRAS)
+    dataset = data.add(dataset, demos.obs, demos.expert_action,
+                       {'expert_controlled': demos.expert_controlled})
     params = policy.init(params_key, jnp.zeros(env.observation_size))
     expert_summary = envs.summarize_episodes(demos.episode)
+    opt_state = optimizer.init(params)
+    opt_state = opt_state._replace(hyperparams={
+        **opt_state.hyperparams, 'learning_rate': hparams.learning_rate})
     return TrainState(
-        params=params, opt_state=optimizer.init(params), dataset=dataset,
+        params=params, opt_state=opt_state, dataset=dataset,
         key=key, iteration=jnp.zeros((), jnp.int32),
         env_steps=jnp.asarray(config.expert_steps, jnp.int32),
         expert_return=expert_summary['return_mean'],
-        expert_return_std=expert_summary['return_std'])
+        expert_return_std=expert_summary['return_std'],
+        algo_state=collector.init(ctx._replace(hparams=hparams))
+        if collector else {}, hparams=hparams)
 
   def train_policy(params, opt_state, dataset, stats, key):
     """`train_steps_per_iter` Adam steps on minibatches of the dataset."""
@@ -132,33 +231,30 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
         jax.random.split(key, config.train_steps_per_iter))
     return params, opt_state, losses[-1]
 
-  def collect(state: TrainState, i: jax.Array, key: PRNGKey):
-    """Learner rollout, relabelled by the expert and aggregated."""
-    stats = normalizer(state.dataset)
-    learner = lambda obs, key: policy.sample(
-        state.params, data.normalize(obs, stats), key)
-    beta = beta_fn(i)
-    transitions = rollout.collect(
-        wrapped, learner, expert, beta, key, config.num_envs,
-        config.steps_per_env)
-    dataset = data.add(state.dataset, transitions.obs,
-                       transitions.expert_action)
-    summary = envs.summarize_episodes(transitions.episode)
-    return dataset, summary['return_mean'], summary['return_std'], beta
-
   def iteration(state: TrainState, i: jax.Array) -> tuple[TrainState, Metrics]:
+    run_ctx = ctx._replace(hparams=state.hparams)
     collect_key, train_key, eval_key, next_key = jax.random.split(state.key, 4)
     # The first iteration trains on the demonstrations alone; its "training
     # return" is the expert's, as in the CS285 homework.
-    no_collection = (state.dataset, state.expert_return,
-                     state.expert_return_std, jnp.ones((), jnp.float32))
-    if beta_fn is None:
-      dataset, train_return, train_std, beta = no_collection
+    demos = (state.dataset, state.algo_state,
+             {'return_mean': state.expert_return,
+              'return_std': state.expert_return_std},
+             collector.demo_metrics(run_ctx, state.algo_state)
+             if collector else {})
+    if collector is None:
+      dataset, algo_state, train_summary, algo_metrics = demos
       collected = 0
     else:
-      dataset, train_return, train_std, beta = jax.lax.cond(
-          i > 0, lambda: collect(state, i, collect_key),
-          lambda: no_collection)
+
+      def collect():
+        dataset, algo_state, summary, metrics = collector.collect(
+            run_ctx, state.params, normalizer(state.dataset), state.dataset,
+            state.algo_state, i, collect_key)
+        return dataset, algo_state, {k: summary[k] for k in (
+            'return_mean', 'return_std')}, metrics
+
+      dataset, algo_state, train_summary, algo_metrics = jax.lax.cond(
+          i > 0, collect, lambda: demos)
       collected = jnp.where(i > 0, config.steps_per_iter, 0)
 
     stats = normalizer(dataset)
@@ -176,18 +272,21 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
         'Eval_MaxReturn': eval_summary['return_max'],
         'Eval_MinReturn': eval_summary['return_min'],
         'Eval_AverageEpLen': eval_summary['length_mean'],
-        'Train_AverageReturn': train_return,
-        'Train_StdReturn': train_std,
+        'Train_AverageReturn': train_summary['return_mean'],
+        'Train_StdReturn': train_summary['return_std'],
         'Training_Loss': loss,
         'Dataset_Size': dataset.size,
         'Dataset_Dropped': dataset.dropped,
+        # Every row of the dataset is one expert label.
+        'Expert_Labels': dataset.size,
         'Expert_AverageReturn': state.expert_return,
-        'Beta': beta,
         'Total_EnvSteps': env_steps,
+        **algo_metrics,
     }
     new_state = state.replace(
         params=params, opt_state=opt_state, dataset=dataset, key=next_key,
-        iteration=state.iteration + 1, env_steps=env_steps)
+        iteration=state.iteration + 1, env_steps=env_steps,
+        algo_state=algo_state)
     return new_state, metrics
 
   return TrainFns(init=init, iteration=iteration)

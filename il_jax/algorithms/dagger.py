@@ -12,36 +12,61 @@ data); later iterations collect `steps_per_iter` relabelled steps each.
 import jax
 import jax.numpy as jnp
 
+from il_jax import data, envs, rollout
 from il_jax.algorithms import core
 from il_jax.config import ImitationConfig
 from il_jax.policies.base import Policy
 
 
-def beta_schedule(config: ImitationConfig) -> core.BetaFn:
-  """Iteration i (>= 1) -> probability of executing the expert's action."""
+def beta_schedule(config: ImitationConfig):
+  """`(i, hparams=None) -> beta`: iteration i (>= 1) -> probability of
+  executing the expert's action; `beta`/`beta_decay` come from `hparams`
+  (traced, see `core.HyperParams`) or, if None, from the config."""
 
-  def beta(i: jax.Array) -> jax.Array:
+  def beta(i: jax.Array, hparams: core.HyperParams | None = None
+           ) -> jax.Array:
+    if hparams is None:
+      hparams = core.HyperParams.from_config(config)
     i = jnp.asarray(i, jnp.float32)
     if config.beta_schedule == 'dagger':
       value = jnp.zeros_like(i)
     elif config.beta_schedule == 'constant':
-      value = jnp.full_like(i, config.beta)
+      value = jnp.full_like(i, hparams.beta)
     elif config.beta_schedule == 'linear':
       # From `beta` at iteration 1 down to 0 at the last iteration.
       span = max(config.n_iter - 2, 1)
-      value = config.beta * jnp.clip(1.0 - (i - 1.0) / span, 0.0, 1.0)
+      value = hparams.beta * jnp.clip(1.0 - (i - 1.0) / span, 0.0, 1.0)
     else:  # 'exponential'
-      value = config.beta * config.beta_decay**(i - 1.0)
+      value = hparams.beta * hparams.beta_decay**(i - 1.0)
     return value.astype(jnp.float32)
 
   return beta
+
+
+def make_collector(config: ImitationConfig) -> core.Collector:
+  """Roll out the beta-mixture, relabel every visited state, aggregate."""
+  beta_fn = beta_schedule(config)
+
+  def collect(ctx, params, stats, dataset, algo_state, i, key):
+    beta = beta_fn(i, ctx.hparams)
+    transitions = rollout.collect(
+        ctx.env, core.sampling_learner(ctx.policy, params, stats), ctx.expert,
+        beta, key, config.num_envs, config.steps_per_env)
+    dataset = data.add(dataset, transitions.obs, transitions.expert_action,
+                       {'expert_controlled': transitions.expert_controlled})
+    return (dataset, algo_state, envs.summarize_episodes(transitions.episode),
+            {'Beta': beta})
+
+  return core.Collector(
+      init=lambda ctx: {}, collect=collect,
+      demo_metrics=lambda ctx, algo_state: {'Beta': jnp.ones((), jnp.float32)})
 
 
 def make_train_fns(config: ImitationConfig, env, policy: Policy,
                    expert: core.ExpertFn) -> core.TrainFns:
   """`init(key)` and `iteration(state, i)`, for a driver that checkpoints."""
   return core.make_train_fns(config, env, policy, expert,
-                             beta_fn=beta_schedule(config))
+                             make_collector(config))
 
 
 def make_train(config: ImitationConfig, env, policy: Policy,

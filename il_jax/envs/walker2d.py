@@ -213,6 +213,20 @@ class Walker2d(Env):
     return state.replace(pipeline_state=data, obs=self._observation(data),
                          reward=reward, done=done)
 
+  def safety_margin(self, obs: jax.Array) -> jax.Array:
+    """How far `obs [..., 17]` is from termination: `[...]`, in [0, 0.5].
+
+    The smallest distance of torso height and angle to their healthy limits,
+    each as a fraction of its healthy range; 0 at a limit. HG-DAgger's
+    'safety' gate intervenes where it is small.
+    """
+    z, angle = obs[..., 0], obs[..., 1]
+    margins = []
+    for value, (low, high) in ((z, self._healthy_z_range),
+                               (angle, self._healthy_angle_range)):
+      margins.append(jnp.minimum(value - low, high - value) / (high - low))
+    return jnp.clip(jnp.minimum(*margins), 0.0, None)
+
   def _observation(self, data: mjx.Data) -> jax.Array:
     qvel = jnp.clip(data.qvel, -_VELOCITY_CLIP, _VELOCITY_CLIP)
     return jnp.concatenate([data.qpos[1:], qvel])

@@ -18,7 +18,8 @@ from il_jax.envs.validation import check_positive
 # Keys of `State.info` written by `EpisodeWrapper` and `AutoResetWrapper`: they
 # describe the episode that just ended and must survive the reset.
 _BOOKKEEPING_KEYS = frozenset(
-    {'steps', 'truncation', 'episode_done', 'episode_metrics', 'reset_key'})
+    {'steps', 'truncation', 'episode_done', 'episode_metrics', 'reset_key',
+     'final_obs'})
 
 
 class AutoResetWrapper(Wrapper):
@@ -27,13 +28,16 @@ class AutoResetWrapper(Wrapper):
   Operates on a batch with one leading dimension `[B]` (it wraps a
   `VmapWrapper`). At the step where an episode ends, `done` stays true and the
   episode bookkeeping in `info` still describes the ended episode, while `obs`
-  and the physics state already belong to the next episode.
+  and the physics state already belong to the next episode; the ended
+  episode's last observation is kept in `info['final_obs']` (equal to `obs`
+  where no episode ended), which value bootstrapping at truncation needs.
   """
 
   def reset(self, rng: jax.Array) -> State:
     keys = jax.vmap(jax.random.split)(rng)  # [B, 2, 2]
     state = self.env.reset(keys[:, 0])
     state.info['reset_key'] = keys[:, 1]
+    state.info['final_obs'] = state.obs
     return state
 
   def step(self, state: State, action: jax.Array) -> State:
@@ -57,6 +61,7 @@ class AutoResetWrapper(Wrapper):
       if key not in _BOOKKEEPING_KEYS:
         info[key] = jax.tree.map(where_done, value, state.info[key])
     info['reset_key'] = keys[:, 0]
+    info['final_obs'] = state.obs
     return state.replace(
         pipeline_state=jax.tree.map(where_done, fresh.pipeline_state,
                                     state.pipeline_state),

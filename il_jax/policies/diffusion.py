@@ -60,7 +60,8 @@ class DiffusionConfig:
     num_steps: T, diffusion steps of training and of DDPM sampling.
     schedule: 'cosine' (Nichol & Dhariwal 2021, betas capped at 0.999) or
       'linear' (betas from `1e-4 * 1000 / T` to `0.02 * 1000 / T`, the DDPM
-      range rescaled so that any T ends near pure noise).
+      range rescaled so that any T ends near pure noise; both ends capped at
+      0.999, which bends the schedule for T < 50).
     sampler: what `sample` runs: 'ddpm' (T stochastic steps) or 'ddim'.
     ddim_steps: steps of DDIM sampling (in `sample` with sampler='ddim', and
       in `mode`), evenly spaced over the T training steps; None means T.
@@ -121,7 +122,10 @@ def make_betas(schedule: str, num_steps: int) -> np.ndarray:
   """The noise schedule `beta_t`, `[num_steps]` float64 in (0, 1)."""
   if schedule == 'linear':
     scale = 1000.0 / num_steps
-    return np.linspace(1e-4 * scale, 0.02 * scale, num_steps)
+    # Short schedules would scale the end past 1; 0.999 keeps alpha_bar > 0
+    # (x_0_hat divides by its square root), as the cosine schedule does.
+    return np.linspace(min(1e-4 * scale, 0.999), min(0.02 * scale, 0.999),
+                       num_steps)
   if schedule == 'cosine':
     s = 0.008
     steps = np.arange(num_steps + 1, dtype=np.float64) / num_steps
@@ -194,11 +198,11 @@ def make_policy(config: DiffusionConfig, observation_size: int,
   betas_j, alpha_bars_j, alpha_bars_prev_j = map(f32, (betas, alpha_bars,
                                                        alpha_bars_prev))
   ddim_steps = config.ddim_steps or num_steps
-  # Evenly spaced, descending, always ending at t = 0; -1 stands for 'clean'.
-  ddim_timesteps = np.unique(
-      np.round(np.linspace(0, num_steps - 1, ddim_steps)).astype(np.int32))
-  ddim_from = ddim_timesteps[::-1]
-  ddim_to = np.concatenate([ddim_from[1:], [-1]])
+  # Evenly spaced and descending from the noisiest step T-1 (so one step
+  # still starts from noise); each goes to the next, the last to -1, 'clean'.
+  ddim_from = np.unique(np.round(
+      np.linspace(num_steps - 1, 0, ddim_steps)).astype(np.int32))[::-1]
+  ddim_to = np.concatenate([ddim_from[1:], [-1]]).astype(np.int32)
   low, high = config.action_low, config.action_high
   mode_start = config.mode_noise * jnp.ones((action_size,), jnp.float32)
 

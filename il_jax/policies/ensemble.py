@@ -81,7 +81,8 @@ class EnsembleConfig:
       the member's config normalised (so the config stays hashable), e.g.
       `(('num_components', 3),)` for member='mog'.
     num_members: K, the number of members (at least 2 for a disagreement).
-    bootstrap: train each member on its own resample of every batch.
+    bootstrap: train each member on its own resample (with replacement) of
+      the rows of every batch `[B, ...]`.
   """
   n_layers: int = 2
   size: int = 64
@@ -154,7 +155,10 @@ def _member_modes_fn(member: base.Policy):
 
 def _variance_across_members(modes: jax.Array) -> jax.Array:
   """`modes [K, ..., act] -> [...]`: variance over K, mean over act."""
-  return jnp.mean(jnp.var(modes, axis=0), axis=-1)
+  # Shifting by member 0 leaves the variance unchanged, makes it exactly 0
+  # for identical members (a mean of K equal floats can round) and avoids
+  # cancellation when the modes are large and close.
+  return jnp.mean(jnp.var(modes - modes[:1], axis=0), axis=-1)
 
 
 def member_modes(policy: base.Policy, params: Params,

@@ -44,14 +44,18 @@ class MoGConfig:
     size: width of every hidden layer.
     activation: a name in `il_jax.policies.base.ACTIVATIONS`.
     num_components: K, the number of mixture components.
+    init_log_std: every component's log-std at initialisation, up to the
+      trunk's contribution (0: unit std, wide enough for every component to
+      see every label at first, so that none starts out dead).
     log_std_bounds: `(lo, hi)` bounds of every component's log-std, enforced
       by a smooth tanh squash. The default `(-5, 2)` allows std in about
-      `[0.0067, 7.4]`; a raw head output of 0 gives log-std `(lo + hi) / 2`.
+      `[0.0067, 7.4]`.
   """
   n_layers: int = 2
   size: int = 64
   activation: str = 'tanh'
   num_components: int = 5
+  init_log_std: float = 0.0
   log_std_bounds: tuple[float, float] = (-5.0, 2.0)
 
   def __post_init__(self):
@@ -66,24 +70,33 @@ class MoGConfig:
           f'log_std_bounds must be (lo, hi), got {self.log_std_bounds!r}.')
     lo = base.check_finite_float('log_std_bounds[0]', bounds[0])
     hi = base.check_finite_float('log_std_bounds[1]', bounds[1])
-    if not lo < hi:
-      raise ValueError(f'Need log_std_bounds[0] < log_std_bounds[1], got '
-                       f'{self.log_std_bounds!r}.')
+    init_log_std = base.check_finite_float('init_log_std', self.init_log_std)
+    if not lo < init_log_std < hi:
+      raise ValueError(
+          f'Need log_std_bounds[0] < init_log_std < log_std_bounds[1], got '
+          f'bounds {self.log_std_bounds!r} and init_log_std {init_log_std!r}.')
+    object.__setattr__(self, 'init_log_std', init_log_std)
     # A list from a flag or a config file would make the config unhashable.
     object.__setattr__(self, 'log_std_bounds', (lo, hi))
+
+
+def _uniform_symmetric(key, shape, dtype=jnp.float32):
+  """U[-1, 1): spreads the components' initial means over the action range."""
+  return jax.random.uniform(key, shape, dtype, -1.0, 1.0)
 
 
 class MoGNetwork(nn.Module):
   """`obs [..., obs] -> (logits [..., K], means [..., K, act],
   log_stds [..., K, act])`; the logits are unnormalised.
 
-  Parameters: the trunk under `trunk` (an MLP without output layer) and the
-  heads `logits`, `means` and `raw_log_stds`.
+  Parameters: the trunk's layers `hidden_0`, `hidden_1`, ... and the linear
+  heads `logits`, `means` and `raw_log_stds` on the last hidden layer.
   """
   hidden_sizes: tuple[int, ...]
   action_size: int
   num_components: int
   activation: str
+  init_log_std: float
   log_std_bounds: tuple[float, float]
 
   @nn.compact
@@ -94,11 +107,13 @@ class MoGNetwork(nn.Module):
       x = activation(nn.Dense(width, name=f'hidden_{i}')(x))
     k, act = self.num_components, self.action_size
     logits = nn.Dense(k, name='logits')(x)
-    means = nn.Dense(
-        k * act, name='means',
-        bias_init=nn.initializers.uniform(scale=2.0))(x) - 1.0
-    raw_log_stds = nn.Dense(k * act, name='raw_log_stds')(x)
+    means = nn.Dense(k * act, name='means', bias_init=_uniform_symmetric)(x)
     lo, hi = self.log_std_bounds
+    # The raw value that the squash below maps to init_log_std.
+    raw_init = math.atanh(2.0 * (self.init_log_std - lo) / (hi - lo) - 1.0)
+    raw_log_stds = nn.Dense(
+        k * act, name='raw_log_stds',
+        bias_init=nn.initializers.constant(raw_init))(x)
     log_stds = lo + 0.5 * (hi - lo) * (jnp.tanh(raw_log_stds) + 1.0)
     shape = x.shape[:-1] + (k, act)
     return logits, means.reshape(shape), log_stds.reshape(shape)
@@ -111,6 +126,7 @@ def make_network(config: MoGConfig, action_size: int) -> MoGNetwork:
       action_size=action_size,
       num_components=config.num_components,
       activation=config.activation,
+      init_log_std=config.init_log_std,
       log_std_bounds=config.log_std_bounds)
 
 

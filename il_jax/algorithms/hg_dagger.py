@@ -1,0 +1,131 @@
+"""HG-DAgger (Kelly et al., 2019): the expert takes over only when the
+learner goes wrong, and only its corrections are learned from.
+
+    dataset <- expert demonstrations; train
+    repeat: roll out the learner; where the gate fires, the expert drives
+            until it releases control; aggregate the expert-driven steps
+            (with the expert's labels); retrain on all of it
+
+Without a human watching, the gate decides when to intervene:
+'discrepancy' compares the learner's action with the expert's (a simulated
+human who sees both), 'ensemble' uses an ensemble policy's disagreement
+(EnsembleDAgger/ThriftyDAgger's novelty signal: no expert query is needed to
+decide) and 'safety' the environment's distance to termination.
+"""
+
+import jax
+import jax.numpy as jnp
+
+from il_jax import data, envs, rollout
+from il_jax.algorithms import core
+from il_jax.config import HGDAggerConfig
+from il_jax.policies.base import Policy
+
+
+def check_gate(config: HGDAggerConfig, env, policy: Policy) -> None:
+  """Raises ValueError if `config.gate` cannot work with `env`/`policy`."""
+  if config.gate == 'ensemble' and policy.name != 'ensemble':
+    raise ValueError(
+        f"gate='ensemble' needs an ensemble policy (--policy=ensemble), got "
+        f'policy {policy.name!r}: its members\' disagreement is the gate.')
+  if config.gate == 'safety' and not hasattr(env, 'safety_margin'):
+    raise ValueError(
+        f"gate='safety' needs an environment with a safety_margin(obs); "
+        f'{type(env.unwrapped).__name__} has none.')
+
+
+def make_gate(config: HGDAggerConfig, ctx: core.CollectContext, params,
+              stats: data.NormalizerStats):
+  """`(obs [B, o], learner_action [B, a], expert_action [B, a]) -> [B]`."""
+  if config.gate == 'discrepancy':
+    return lambda obs, learner_action, expert_action: jnp.linalg.norm(
+        learner_action - expert_action, axis=-1)
+  if config.gate == 'ensemble':
+    from il_jax.policies import ensemble  # pylint: disable=g-import-not-at-top
+    return lambda obs, learner_action, expert_action: ensemble.disagreement(
+        ctx.policy, params, data.normalize(obs, stats))
+  # 'safety': the closer to termination, the larger.
+  return lambda obs, learner_action, expert_action: -ctx.env.safety_margin(obs)
+
+
+def make_collector(config: HGDAggerConfig) -> core.Collector:
+  """Gated learner rollouts; only expert-controlled steps are aggregated."""
+  release_tolerance = (config.release_tolerance
+                       if config.release == 'agreement' else None)
+
+  def init(ctx):
+    # A fixed threshold is the traced `ctx.hparams.threshold` (so a sweep
+    # can vmap over it); NaN marks the adaptive rule's first collection.
+    threshold = (jnp.nan if config.threshold is None else
+                 ctx.hparams.threshold)
+    return {'threshold': jnp.asarray(threshold, jnp.float32)}
+
+  def collect(ctx, params, stats, dataset, algo_state, i, key):
+    # `key` itself goes to the rollout unchanged, which resets and steps as
+    # DAgger's does (a gate that always fires then reproduces DAgger's data
+    # with beta = 1); the demonstration pass draws from a key folded off it.
+    demo_key = jax.random.fold_in(key, 1)
+    learner = core.sampling_learner(ctx.policy, params, stats)
+    gate = make_gate(config, ctx, params, stats)
+    threshold = algo_state['threshold']
+    if config.threshold is None:
+      # First collection: the quantile over the demonstration states (the
+      # first `expert_steps` rows of the dataset).
+      demo_obs = dataset.obs[:config.expert_steps]
+      demo_values = gate(demo_obs, learner(demo_obs, demo_key),
+                         dataset.action[:config.expert_steps])
+      threshold = jnp.where(
+          jnp.isnan(threshold),
+          jnp.quantile(demo_values, ctx.hparams.threshold_quantile),
+          threshold)
+
+    transitions, record = rollout.collect_gated(
+        ctx.env, learner, ctx.expert, gate, threshold,
+        config.min_control_steps, release_tolerance, key, config.num_envs,
+        config.steps_per_env)
+    controlled = transitions.expert_controlled
+    dataset = data.add_masked(dataset, transitions.obs,
+                              transitions.expert_action, controlled,
+                              {'expert_controlled': controlled})
+    if config.threshold is not None:
+      next_threshold = threshold
+    else:
+      next_threshold = jnp.quantile(record.value,
+                                    ctx.hparams.threshold_quantile)
+    # Episodes touched by the rollout: those that ended, plus one running in
+    # each environment at the end.
+    episodes = jnp.sum(transitions.done) + config.num_envs
+    metrics = {
+        'Intervention_Rate': jnp.mean(controlled.astype(jnp.float32)),
+        'Interventions_Per_Episode': jnp.sum(record.takeover) / episodes,
+        'Gate_Threshold': threshold,
+    }
+    return (dataset, {'threshold': next_threshold.astype(jnp.float32)},
+            envs.summarize_episodes(transitions.episode), metrics)
+
+  def demo_metrics(ctx, algo_state):
+    return {
+        'Intervention_Rate': jnp.ones((), jnp.float32),
+        'Interventions_Per_Episode': jnp.zeros((), jnp.float32),
+        'Gate_Threshold': algo_state['threshold'],
+    }
+
+  return core.Collector(init=init, collect=collect, demo_metrics=demo_metrics)
+
+
+def make_train_fns(config: HGDAggerConfig, env, policy: Policy,
+                   expert: core.ExpertFn) -> core.TrainFns:
+  """`init(key)` and `iteration(state, i)`, for a driver that checkpoints."""
+  if not isinstance(config, HGDAggerConfig):
+    raise ValueError('hg_dagger needs an HGDAggerConfig (gate settings), got '
+                     f'{type(config).__name__}.')
+  check_gate(config, env, policy)
+  return core.make_train_fns(config, env, policy, expert,
+                             make_collector(config))
+
+
+def make_train(config: HGDAggerConfig, env, policy: Policy,
+               expert: core.ExpertFn):
+  """`train(key) -> (TrainState, metrics [n_iter])`, one compiled program."""
+  return core.scan_train(make_train_fns(config, env, policy, expert),
+                         config.n_iter)

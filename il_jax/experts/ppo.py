@@ -1,0 +1,475 @@
+"""On-device PPO for training experts, as pure functions in the purejaxrl style.
+
+`make_train(config, env)` returns `train(key) -> (state, metrics)`: the whole
+run (vmapped rollouts, GAE, clipped-surrogate updates over shuffled
+minibatches, running observation normalisation) is nested `lax.scan`s in one
+compiled program. `make_ppo(config, env)` exposes the same pieces
+(`init`, `iterate`, `evaluate`) for a host loop that prints progress and
+writes checkpoints (`launch/train_expert.py`). The trained policy becomes an
+expert with `export(state)` and `ppo_networks.make_policy_fn`.
+
+Why not a library. brax's own PPO breaks on jax >= 0.11
+(`jax.device_put_replicated` was removed). We tried rejax 0.1.3, the
+maintained pure-JAX RL library with a brax adapter, in a throwaway virtual
+environment with jax 0.10.2, brax 0.14.2 and a brax-interface environment
+(`inverted_pendulum`, 16 envs): it fails before its first update. With the
+gymnax its requirements resolve to (1.0.1), gymnax's `step` asks the brax
+`State` for a `time` field it does not have; with an older gymnax (0.0.8),
+gymnax calls `jax.tree_map`, which jax 0.10 removed. Even working, it treats
+every `done` as terminal (no bootstrapping at time-limit truncation), adds its
+own auto-reset on top of ours, and wants gymnax-style `(key, state, action,
+params)` environments. Adapting it would cost more than this module, which is
+tested against independent references in `tests/test_ppo.py`.
+
+Truncation. At a step where an episode ends, a `wrap`-ped environment's `obs`
+already belongs to the next episode. If the state carries the observation the
+step reached (`state.info['final_obs']`), the value target at a time-limit
+truncation bootstraps from it exactly; otherwise it bootstraps from the value
+of the last observation of the episode, an approximation off by one step's
+value change, on one transition in `episode_length`. Terminations never
+bootstrap.
+"""
+
+import dataclasses
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from brax.envs.base import Env, State
+from flax import struct
+
+from il_jax import envs
+from il_jax.envs.validation import check_positive
+from il_jax.experts import ppo_networks
+from il_jax.types import EpisodeStats, Metrics, Params, PRNGKey
+
+# Key of `State.info` holding the observation a step reached before any reset.
+FINAL_OBS_KEY = 'final_obs'
+
+
+@dataclasses.dataclass(frozen=True)
+class PPOConfig:
+  """Static settings of a PPO run; frozen and hashable.
+
+  One iteration collects `num_envs * unroll_length` transitions, then makes
+  `update_epochs` passes over them in `num_minibatches` shuffled minibatches.
+  """
+  total_env_steps: int = 100_000_000
+  num_envs: int = 4096
+  unroll_length: int = 20
+  num_minibatches: int = 8
+  update_epochs: int = 4
+  # None: the environment's `default_episode_length` (1000 if it has none).
+  episode_length: int | None = None
+  action_repeat: int = 1
+  learning_rate: float = 3e-4
+  anneal_learning_rate: bool = True
+  max_grad_norm: float = 1.0
+  discount: float = 0.99
+  gae_lambda: float = 0.95
+  clip_epsilon: float = 0.2
+  value_coef: float = 0.5
+  entropy_coef: float = 1e-3
+  reward_scaling: float = 1.0
+  normalize_observations: bool = True
+  normalize_advantages: bool = True
+  policy_hidden_sizes: tuple[int, ...] = (256, 256)
+  value_hidden_sizes: tuple[int, ...] = (256, 256, 256)
+  activation: str = 'swish'
+  num_eval_envs: int = 64
+
+  def __post_init__(self):
+    for name in ('total_env_steps', 'num_envs', 'unroll_length',
+                 'num_minibatches', 'update_epochs', 'action_repeat',
+                 'num_eval_envs'):
+      check_positive(name, getattr(self, name), integer=True)
+    if self.episode_length is not None:
+      check_positive('episode_length', self.episode_length, integer=True)
+    for name in ('learning_rate', 'max_grad_norm', 'clip_epsilon',
+                 'reward_scaling'):
+      check_positive(name, getattr(self, name))
+    for name in ('discount', 'gae_lambda'):
+      value = getattr(self, name)
+      if not 0.0 <= value <= 1.0:
+        raise ValueError(f'{name}={value!r} is not valid; expected a number '
+                         'in [0, 1].')
+    for name in ('value_coef', 'entropy_coef'):
+      if getattr(self, name) < 0:
+        raise ValueError(f'{name}={getattr(self, name)!r} is not valid; '
+                         'expected a non-negative number.')
+    batch = self.num_envs * self.unroll_length
+    if batch % self.num_minibatches:
+      raise ValueError(
+          f'num_minibatches={self.num_minibatches} does not divide the batch '
+          f'num_envs * unroll_length = {self.num_envs} * {self.unroll_length}'
+          f' = {batch}.')
+    if self.total_env_steps < self.env_steps_per_iteration:
+      raise ValueError(
+          f'total_env_steps={self.total_env_steps} is less than one '
+          f'iteration (num_envs * unroll_length * action_repeat = '
+          f'{self.env_steps_per_iteration}).')
+    for name in ('policy_hidden_sizes', 'value_hidden_sizes'):
+      sizes = tuple(getattr(self, name))
+      if not sizes or any(
+          isinstance(s, bool) or not isinstance(s, int) or s <= 0
+          for s in sizes):
+        raise ValueError(f'{name}={sizes!r} is not valid; expected a '
+                         'non-empty tuple of positive integers.')
+      object.__setattr__(self, name, sizes)
+    # Builds the spec once so that a bad activation fails here.
+    ppo_networks.PolicySpec(1, 1, self.policy_hidden_sizes, self.activation)
+
+  @property
+  def env_steps_per_iteration(self) -> int:
+    return self.num_envs * self.unroll_length * self.action_repeat
+
+  @property
+  def num_iterations(self) -> int:
+    return self.total_env_steps // self.env_steps_per_iteration
+
+
+@struct.dataclass
+class TrainingState:
+  """Everything a run needs to continue; checkpointing it resumes exactly.
+
+  Attributes:
+    params: `{'policy': ..., 'value': ...}`.
+    opt_state: optax state of the shared optimiser (holds the LR step count).
+    obs_stats: running observation statistics.
+    env_state: the batched environment state, `[num_envs]`.
+    key: the run's PRNG key, split afresh every iteration.
+    iteration: scalar int32, iterations done.
+    env_steps: scalar int32, environment steps done.
+  """
+  params: Params
+  opt_state: optax.OptState
+  obs_stats: ppo_networks.RunningStats
+  env_state: State
+  key: PRNGKey
+  iteration: jax.Array
+  env_steps: jax.Array
+
+
+class Transition(NamedTuple):
+  """One rollout step for a batch of environments; every field is `[B, ...]`.
+
+  Stacked by the rollout scan into `[T, B, ...]`.
+  """
+  obs: jax.Array          # [B, obs_size], the observation acted on
+  pre_tanh: jax.Array     # [B, A], the Gaussian sample; the action is tanh
+  log_prob: jax.Array     # [B], behaviour log-density of `pre_tanh`
+  value: jax.Array        # [B], V(obs)
+  reward: jax.Array       # [B], scaled reward
+  next_value: jax.Array   # [B], V of the state the step reached
+  termination: jax.Array  # [B], 1 where the step reached a terminal state
+  done: jax.Array         # [B], 1 where the episode ended (either way)
+
+
+class PPO(NamedTuple):
+  """The pieces of a PPO run, for host loops; all are pure and jittable.
+
+  Attributes:
+    init: `init(key) -> TrainingState`.
+    iterate: `iterate(state) -> (state, metrics)`, one rollout and update.
+    evaluate: `evaluate(state, key) -> metrics`, the deterministic policy's
+      return over `config.num_eval_envs` full episodes.
+    policy_spec: the policy network's `PolicySpec`, for `make_policy_fn`.
+    config: the config, with `episode_length` filled in.
+  """
+  init: Callable[[PRNGKey], TrainingState]
+  iterate: Callable[[TrainingState], tuple[TrainingState, Metrics]]
+  evaluate: Callable[[TrainingState, PRNGKey], Metrics]
+  policy_spec: ppo_networks.PolicySpec
+  config: PPOConfig
+
+
+def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
+                terminations: jax.Array, dones: jax.Array, discount: float,
+                gae_lambda: float) -> tuple[jax.Array, jax.Array]:
+  """Generalised advantage estimation over a rollout, truncation-aware.
+
+  `delta_t = r_t + discount * (1 - term_t) * next_values_t - values_t` and
+  `A_t = delta_t + discount * gae_lambda * (1 - done_t) * A_{t+1}`, with
+  `A_T = 0` past the rollout's end. Since `next_values` is the value of the
+  state each transition reached, a truncated step bootstraps from it while a
+  terminal one does not, and no advantage leaks across an episode boundary.
+
+  Args:
+    rewards: `[T, ...]`.
+    values: `[T, ...]`, V of the observation acted on.
+    next_values: `[T, ...]`, V of the state the step reached.
+    terminations: `[T, ...]`, 1 where that state is terminal.
+    dones: `[T, ...]`, 1 where the episode ended (terminated or truncated).
+    discount: the discount factor gamma.
+    gae_lambda: GAE's lambda.
+
+  Returns:
+    (advantages, value targets), each `[T, ...]`; targets = advantages +
+    values.
+  """
+  continues = 1.0 - terminations.astype(rewards.dtype)
+  deltas = rewards + discount * continues * next_values - values
+  decay = discount * gae_lambda * (1.0 - dones.astype(rewards.dtype))
+
+  def backward(advantage, step):
+    delta, decay_t = step
+    advantage = delta + decay_t * advantage
+    return advantage, advantage
+
+  _, advantages = jax.lax.scan(
+      backward, jnp.zeros_like(deltas[0]), (deltas, decay), reverse=True)
+  return advantages, advantages + values
+
+
+def _episode_length(config: PPOConfig, env: Env) -> int:
+  if config.episode_length is not None:
+    return config.episode_length
+  return int(getattr(env, 'default_episode_length', 1000))
+
+
+def policy_spec(config: PPOConfig, env: Env) -> ppo_networks.PolicySpec:
+  """The `PolicySpec` of the policy a run of `config` on `env` trains."""
+  return ppo_networks.PolicySpec(
+      observation_size=env.observation_size,
+      action_size=env.action_size,
+      hidden_sizes=config.policy_hidden_sizes,
+      activation=config.activation)
+
+
+def export(state: TrainingState) -> ppo_networks.ExpertParams:
+  """The trained policy's parameters and normaliser, for `make_policy_fn`."""
+  return ppo_networks.ExpertParams(
+      policy=state.params['policy'], obs_stats=state.obs_stats)
+
+
+def make_ppo(config: PPOConfig, env: Env) -> PPO:
+  """Builds PPO's pure functions for `env`.
+
+  Args:
+    config: the run's settings.
+    env: an unbatched brax-interface environment (e.g. `il_jax.envs.make`),
+      actions in `[-1, 1]`; it is batched and auto-reset here.
+  """
+  episode_length = _episode_length(config, env)
+  config = dataclasses.replace(config, episode_length=episode_length)
+  train_env = envs.wrap(env, episode_length, config.action_repeat)
+  spec = policy_spec(config, env)
+  policy_net = ppo_networks.policy_module(spec)
+  value_net = ppo_networks.value_module(config.value_hidden_sizes,
+                                        config.activation)
+
+  num_updates = (config.num_iterations * config.update_epochs *
+                 config.num_minibatches)
+  if config.anneal_learning_rate:
+    learning_rate = optax.linear_schedule(config.learning_rate, 0.0,
+                                          num_updates)
+  else:
+    learning_rate = config.learning_rate
+  optimizer = optax.chain(
+      optax.clip_by_global_norm(config.max_grad_norm),
+      optax.adam(learning_rate, eps=1e-5))
+
+  def init(key: PRNGKey) -> TrainingState:
+    policy_key, value_key, env_key, run_key = jax.random.split(key, 4)
+    dummy_obs = jnp.zeros((1, env.observation_size))
+    params = {
+        'policy': policy_net.init(policy_key, dummy_obs),
+        'value': value_net.init(value_key, dummy_obs),
+    }
+    return TrainingState(
+        params=params,
+        opt_state=optimizer.init(params),
+        obs_stats=ppo_networks.init_running_stats(env.observation_size),
+        env_state=train_env.reset(
+            jax.random.split(env_key, config.num_envs)),
+        key=run_key,
+        iteration=jnp.zeros((), jnp.int32),
+        env_steps=jnp.zeros((), jnp.int32))
+
+  def value_fn(params, obs_stats, obs):
+    obs = ppo_networks.normalize(obs_stats, obs)
+    return jnp.squeeze(value_net.apply(params['value'], obs), -1)
+
+  def rollout(state: TrainingState, key: PRNGKey):
+    """`unroll_length` steps of all environments with the sampling policy."""
+
+    def env_step(env_state, step_key):
+      obs = env_state.obs
+      logits = policy_net.apply(
+          state.params['policy'],
+          ppo_networks.normalize(state.obs_stats, obs))
+      pre_tanh = ppo_networks.sample_pre_tanh(logits, step_key)
+      next_state = train_env.step(env_state, jnp.tanh(pre_tanh))
+      done = next_state.done
+      truncation = next_state.info['truncation'] * done
+      if FINAL_OBS_KEY in next_state.info:
+        reached = next_state.info[FINAL_OBS_KEY]
+      else:
+        # The reached observation is lost at an episode's end; only a
+        # truncated step needs it, and falls back to the last one it had.
+        reached = jnp.where(truncation[:, None] > 0, obs, next_state.obs)
+      transition = Transition(
+          obs=obs,
+          pre_tanh=pre_tanh,
+          log_prob=ppo_networks.pre_tanh_log_prob(logits, pre_tanh),
+          value=value_fn(state.params, state.obs_stats, obs),
+          reward=next_state.reward * config.reward_scaling,
+          next_value=value_fn(state.params, state.obs_stats, reached),
+          termination=done * (1.0 - truncation),
+          done=done)
+      return next_state, (transition, envs.episode_stats(next_state))
+
+    keys = jax.random.split(key, config.unroll_length)
+    return jax.lax.scan(env_step, state.env_state, keys)
+
+  def loss_fn(params, obs_stats, batch, key):
+    """Clipped-surrogate, value and entropy losses on a minibatch `[N]`."""
+    transition, advantage, target = batch
+    obs = ppo_networks.normalize(obs_stats, transition.obs)
+    logits = policy_net.apply(params['policy'], obs)
+    log_ratio = (ppo_networks.pre_tanh_log_prob(logits, transition.pre_tanh) -
+                 transition.log_prob)
+    ratio = jnp.exp(log_ratio)
+    if config.normalize_advantages:
+      advantage = ((advantage - jnp.mean(advantage)) /
+                   (jnp.std(advantage) + 1e-8))
+    clipped = jnp.clip(ratio, 1.0 - config.clip_epsilon,
+                       1.0 + config.clip_epsilon)
+    policy_loss = -jnp.mean(
+        jnp.minimum(ratio * advantage, clipped * advantage))
+    value = jnp.squeeze(value_net.apply(params['value'], obs), -1)
+    value_loss = 0.5 * jnp.mean(jnp.square(value - target))
+    entropy = jnp.mean(ppo_networks.entropy(logits, key))
+    total = (policy_loss + config.value_coef * value_loss -
+             config.entropy_coef * entropy)
+    return total, {
+        'policy_loss': policy_loss,
+        'value_loss': value_loss,
+        'entropy': entropy,
+        # (r - 1) - log r: a non-negative, low-variance KL estimate.
+        'approx_kl': jnp.mean((ratio - 1.0) - log_ratio),
+        'clip_fraction': jnp.mean(
+            (jnp.abs(ratio - 1.0) > config.clip_epsilon).astype(jnp.float32)),
+    }
+
+  def update_minibatch(carry, minibatch):
+    params, opt_state, obs_stats, key = carry
+    key, loss_key = jax.random.split(key)
+    grads, aux = jax.grad(loss_fn, has_aux=True)(params, obs_stats, minibatch,
+                                                 loss_key)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    params = optax.apply_updates(params, updates)
+    aux['grad_norm'] = optax.tree.norm(grads)
+    return (params, opt_state, obs_stats, key), aux
+
+  def update_epoch(carry, batch):
+    """One pass over the rollout `batch` (`[T, B, ...]` leaves)."""
+    params, opt_state, obs_stats, key = carry
+    key, perm_key = jax.random.split(key)
+    size = config.num_envs * config.unroll_length
+    permutation = jax.random.permutation(perm_key, size)
+
+    def to_minibatches(x):
+      x = jnp.reshape(x, (size,) + x.shape[2:])[permutation]
+      return jnp.reshape(x, (config.num_minibatches, -1) + x.shape[1:])
+
+    minibatches = jax.tree.map(to_minibatches, batch)
+    return jax.lax.scan(update_minibatch, (params, opt_state, obs_stats, key),
+                        minibatches)
+
+  def iterate(state: TrainingState) -> tuple[TrainingState, Metrics]:
+    key, rollout_key, update_key = jax.random.split(state.key, 3)
+    env_state, (trajectory, stats) = rollout(state, rollout_key)
+    advantages, targets = compute_gae(
+        trajectory.reward, trajectory.value, trajectory.next_value,
+        trajectory.termination, trajectory.done, config.discount,
+        config.gae_lambda)
+    batch = (trajectory, advantages, targets)
+    (params, opt_state, _, _), aux = jax.lax.scan(
+        lambda carry, _: update_epoch(carry, batch),
+        (state.params, state.opt_state, state.obs_stats, update_key),
+        None, config.update_epochs)
+    # Updated after the SGD so that the rollout and the update see the same
+    # normalisation, keeping the first minibatch's ratio exactly 1.
+    obs_stats = state.obs_stats
+    if config.normalize_observations:
+      obs_stats = ppo_networks.update_running_stats(obs_stats, trajectory.obs)
+    state = TrainingState(
+        params=params,
+        opt_state=opt_state,
+        obs_stats=obs_stats,
+        env_state=env_state,
+        key=key,
+        iteration=state.iteration + 1,
+        env_steps=state.env_steps + config.env_steps_per_iteration)
+    train_episodes = envs.summarize_episodes(stats)
+    metrics = {name: jnp.mean(value) for name, value in aux.items()}
+    metrics.update(
+        Train_AverageReturn=train_episodes['return_mean'],
+        Train_AverageEpLen=train_episodes['length_mean'],
+        Train_NumEpisodes=train_episodes['num_episodes'],
+        value_target_mean=jnp.mean(targets),
+        env_steps=state.env_steps)
+    return state, metrics
+
+  eval_env = envs.wrap(env, episode_length, config.action_repeat)
+  eval_steps = -(-episode_length // config.action_repeat)
+
+  def evaluate(state: TrainingState, key: PRNGKey) -> Metrics:
+    """Return of the deterministic policy over `num_eval_envs` episodes.
+
+    Each environment runs until its first episode has ended (every episode
+    ends by `episode_length`) and reports that episode, so long episodes are
+    not under-counted.
+    """
+    act = ppo_networks.make_policy_fn(spec, export(state))
+    env_state = eval_env.reset(jax.random.split(key, config.num_eval_envs))
+    first = jax.tree.map(jnp.zeros_like, envs.episode_stats(env_state))
+
+    def step(carry, _):
+      env_state, first = carry
+      env_state = eval_env.step(env_state, act(env_state.obs))
+      stats = envs.episode_stats(env_state)
+      new = stats.done & ~first.done
+      first = EpisodeStats(*jax.tree.map(
+          lambda x, y: jnp.where(new, x, y), tuple(stats), tuple(first)))
+      first = first._replace(done=first.done | stats.done)
+      return (env_state, first), None
+
+    (_, first), _ = jax.lax.scan(step, (env_state, first), None, eval_steps)
+    summary = envs.summarize_episodes(first)
+    return {
+        'Eval_AverageReturn': summary['return_mean'],
+        'Eval_StdReturn': summary['return_std'],
+        'Eval_MaxReturn': summary['return_max'],
+        'Eval_MinReturn': summary['return_min'],
+        'Eval_AverageEpLen': summary['length_mean'],
+        'Eval_NumEpisodes': summary['num_episodes'],
+    }
+
+  return PPO(init=init, iterate=iterate, evaluate=evaluate, policy_spec=spec,
+             config=config)
+
+
+def make_train(config: PPOConfig, env: Env
+               ) -> Callable[[PRNGKey], tuple[TrainingState, Metrics]]:
+  """`train(key) -> (state, metrics)`: a whole PPO run as one program.
+
+  `metrics` holds each iteration's training metrics stacked to
+  `[config.num_iterations]` and the final deterministic evaluation
+  (`Eval_*`, scalars). `jax.jit(jax.vmap(train))(keys)` trains many seeds.
+  """
+  ppo = make_ppo(config, env)
+
+  def train(key: PRNGKey) -> tuple[TrainingState, Metrics]:
+    init_key, eval_key = jax.random.split(key)
+    state, metrics = jax.lax.scan(
+        lambda s, _: ppo.iterate(s), ppo.init(init_key), None,
+        ppo.config.num_iterations)
+    metrics.update(ppo.evaluate(state, eval_key))
+    return state, metrics
+
+  return train
+

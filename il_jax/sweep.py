@@ -1,0 +1,487 @@
+"""Sweeps: a grid of settings x seeds, grouped into as few programs as can be.
+
+A sweep spec is plain data:
+
+    SWEEP = {
+        'base': {'algo': 'dagger', 'env': 'tightrope', 'n_iter': 5},
+        'grid': {'learning_rate': [1e-3, 3e-3], 'size': [32, 64]},
+        'seeds': 3,
+    }
+
+Names are those of `launch/train.py`'s flags. `expand` turns the spec into
+runs (one per grid point and seed). `group` puts runs whose static config is
+equal (everything except the seed and the traced hyper-parameters of
+`core.HyperParams`: learning rate, beta, beta decay, fixed gate threshold,
+threshold quantile) into one `Group`: one compiled program vmapped over its
+members (hyper-parameter x seed) and sharded over the devices. Shapes that
+differ (network size, number of environments, ...) make separate groups.
+`run_group` runs one group in its workdir (with resume); `aggregate` gathers
+every group's metrics into one table and one plot.
+
+Member m of a group runs exactly what `experiment.run` runs for
+`RunConfig(seed=s, num_seeds=1)` with that member's settings.
+"""
+
+import csv
+import dataclasses
+import itertools
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from il_jax import envs, experiment, logging
+from il_jax.algorithms import core
+from il_jax.config import HGDAggerConfig, ImitationConfig
+
+PLAN_FILE = 'plan.json'
+MEMBERS_FILE = 'members.json'
+RESULTS_CSV = 'results.csv'
+RESULTS_MD = 'results.md'
+RESULTS_PNG = 'results.png'
+ALL_METRICS_CSV = 'all_metrics.csv'
+
+# Settings that are not config fields, with their defaults (as the flags of
+# `launch/train.py`).
+_TOP_LEVEL = {'algo': 'dagger', 'env': 'tightrope', 'env_options': (),
+              'policy': 'mlp'}
+_POLICY_OPTIONS = {'activation': 'tanh', 'n_layers': 2, 'size': 64}
+_IMITATION_FIELDS = tuple(f.name for f in dataclasses.fields(ImitationConfig))
+_HG_FIELDS = tuple(f.name for f in dataclasses.fields(HGDAggerConfig)
+                   if f.name not in _IMITATION_FIELDS)
+SETTINGS = (tuple(_TOP_LEVEL) + tuple(_POLICY_OPTIONS) + _IMITATION_FIELDS +
+            _HG_FIELDS)
+# Values a placeholder takes in `static_key` (any valid value will do).
+_PLACEHOLDERS = {'learning_rate': 1.0, 'beta': 1.0, 'beta_decay': 1.0,
+                 'threshold': 0.0, 'threshold_quantile': 0.5}
+assert tuple(_PLACEHOLDERS) == core.HYPERPARAMETERS
+
+
+def run_config(settings: Mapping[str, Any], seed: int = 0
+               ) -> experiment.RunConfig:
+  """The `RunConfig` (one seed) of `settings` (names of `SETTINGS`; the
+  rest take `launch/train.py`'s defaults).
+
+  Raises:
+    ValueError: for an unknown name, a gate setting without
+      algo='hg_dagger', or any invalid value.
+  """
+  unknown = sorted(set(settings) - set(SETTINGS))
+  if unknown:
+    raise ValueError(f'Unknown sweep setting(s) {unknown}; known settings: '
+                     f'{", ".join(SETTINGS)}.')
+  values = {**_TOP_LEVEL, **_POLICY_OPTIONS, **settings}
+  hg = {k: values[k] for k in _HG_FIELDS if k in settings}
+  if hg and values['algo'] != 'hg_dagger':
+    raise ValueError(f'Setting(s) {sorted(hg)} need algo=hg_dagger, got '
+                     f'algo={values["algo"]!r}.')
+  env_options = values['env_options']
+  if isinstance(env_options, Mapping):
+    env_options = tuple(sorted(env_options.items()))
+  imitation = {k: values[k] for k in _IMITATION_FIELDS if k in values}
+  if 'episode_length' not in imitation:
+    imitation['episode_length'] = int(getattr(
+        envs.env_class(values['env']), 'default_episode_length', 1000))
+  imitation_config = (HGDAggerConfig(**imitation, **hg)
+                      if values['algo'] == 'hg_dagger' else
+                      ImitationConfig(**imitation))
+  return experiment.RunConfig(
+      algo=values['algo'], env=values['env'], env_options=tuple(env_options),
+      policy=values['policy'],
+      policy_options=tuple((k, values[k]) for k in sorted(_POLICY_OPTIONS)),
+      seed=seed, num_seeds=1, imitation=imitation_config)
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+  """One grid point and one seed.
+
+  Attributes:
+    point: the grid point, e.g. 'learning_rate=0.001,size=32' ('base' for an
+      empty grid): runs that differ only in the seed share it.
+    settings: the point's grid values, as (name, value) pairs.
+    seed: the seed.
+    config: the run's config (`num_seeds=1`).
+  """
+  point: str
+  settings: tuple[tuple[str, Any], ...]
+  seed: int
+  config: experiment.RunConfig
+
+  @property
+  def name(self) -> str:
+    return f'{self.point}/seed={self.seed}'
+
+
+def _seeds(spec_seeds) -> list[int]:
+  if isinstance(spec_seeds, int):
+    if spec_seeds < 1:
+      raise ValueError(f'seeds={spec_seeds} is not valid; expected a positive '
+                       'integer or a list of seeds.')
+    return list(range(spec_seeds))
+  return [int(s) for s in spec_seeds]
+
+
+def expand(spec: Mapping[str, Any]) -> list[Run]:
+  """The runs of a spec `{'base': {...}, 'grid': {name: [values]}, 'seeds':
+  n or [seeds]}`: the product of the grid's values (in the grid's order) times
+  the seeds; every config is built (and validated) here.
+
+  Raises:
+    ValueError: for unknown keys or settings, empty value lists, or invalid
+      values (naming the grid point).
+  """
+  unknown = sorted(set(spec) - {'base', 'grid', 'seeds'})
+  if unknown:
+    raise ValueError(f'Unknown sweep spec key(s) {unknown}; expected base, '
+                     'grid and seeds.')
+  base = dict(spec.get('base', {}))
+  grid = dict(spec.get('grid', {}))
+  for name, values in grid.items():
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+      raise ValueError(f'grid[{name!r}]={values!r} is not valid; expected a '
+                       'list of values.')
+    if not values:
+      raise ValueError(f'grid[{name!r}] is empty; expected at least one value.')
+  runs = []
+  for combo in itertools.product(*grid.values()):
+    settings = tuple(zip(grid, combo))
+    point = ','.join(f'{k}={v}' for k, v in settings) or 'base'
+    for seed in _seeds(spec.get('seeds', 1)):
+      try:
+        config = run_config({**base, **dict(settings)}, seed)
+      except ValueError as error:
+        raise ValueError(f'Sweep point {point}: {error}') from error
+      runs.append(Run(point=point, settings=settings, seed=seed,
+                      config=config))
+  return runs
+
+
+def static_key(config: experiment.RunConfig) -> experiment.RunConfig:
+  """`config` with its seed and traced hyper-parameters set to placeholders:
+  runs with equal keys compile to the same program. Whether HG-DAgger's
+  threshold is fixed or adaptive (None) is static, so it is kept."""
+  imitation = config.imitation
+  traced = {k: v for k, v in _PLACEHOLDERS.items() if hasattr(imitation, k)}
+  if getattr(imitation, 'threshold', None) is None:
+    traced.pop('threshold', None)
+  return dataclasses.replace(
+      config, seed=0, num_seeds=1,
+      imitation=dataclasses.replace(imitation, **traced))
+
+
+@dataclasses.dataclass(frozen=True)
+class Group:
+  """Runs that share one compiled program: its members.
+
+  Attributes:
+    name: the group's name (its workdir under the sweep's).
+    runs: the members, in order.
+  """
+  name: str
+  runs: tuple[Run, ...]
+
+  @property
+  def config(self) -> experiment.RunConfig:
+    """The program's config: the first member's, with one seed per member
+    (`members.json` records every member's settings)."""
+    return dataclasses.replace(self.runs[0].config, num_seeds=len(self.runs))
+
+  def keys(self) -> jax.Array:
+    """`[M, 2]`: member m's key is that of `RunConfig(seed=s_m,
+    num_seeds=1)` in `experiment.run`."""
+    return jnp.stack([jax.random.split(jax.random.PRNGKey(r.seed), 1)[0]
+                      for r in self.runs])
+
+  def hparams(self) -> core.HyperParams:
+    """`HyperParams` with leaves `[M]`, one value per member."""
+    members = [core.HyperParams.from_config(r.config.imitation)
+               for r in self.runs]
+    return jax.tree.map(lambda *x: jnp.stack(x), *members)
+
+  def members_json(self) -> list[dict]:
+    return [{'member': m, 'run': r.name, 'point': r.point, 'seed': r.seed,
+             'settings': dict(r.settings)} for m, r in enumerate(self.runs)]
+
+
+def group(runs: Sequence[Run], max_members: int | None = None) -> list[Group]:
+  """Groups runs by `static_key`, in order of first appearance; a group
+  larger than `max_members` is split into chunks of at most that many."""
+  if max_members is not None and max_members < 1:
+    raise ValueError(f'max_members={max_members} is not valid; expected a '
+                     'positive integer.')
+  by_key: dict[experiment.RunConfig, list[Run]] = {}
+  for run in runs:
+    by_key.setdefault(static_key(run.config), []).append(run)
+  chunks = []
+  for members in by_key.values():
+    size = max_members or len(members)
+    chunks += [members[i:i + size] for i in range(0, len(members), size)]
+  return [Group(name=f'group_{g:03d}', runs=tuple(c))
+          for g, c in enumerate(chunks)]
+
+
+def plan_text(groups: Sequence[Group]) -> str:
+  """The plan, one block per group: what `--dry_run` prints."""
+  lines = [f'{sum(len(g.runs) for g in groups)} runs in {len(groups)} '
+           f'program(s) on {jax.device_count()} device(s):']
+  for g in groups:
+    config = g.config
+    points = sorted({r.point for r in g.runs})
+    sharded = len(g.runs) % jax.device_count() == 0
+    lines.append(
+        f'  {g.name}: {len(g.runs)} members ({len(points)} points x seeds), '
+        f'{config.algo} on {config.env}, {config.policy} '
+        f'{dict(config.policy_options)}, num_envs='
+        f'{config.imitation.num_envs}, n_iter={config.imitation.n_iter}; '
+        f"{'sharded' if sharded else 'replicated'} over devices")
+    lines += [f'    {p}' for p in points]
+  return '\n'.join(lines)
+
+
+class Progress:
+  """A live line per group: iteration, best return so far, env-steps/s and
+  ETA (rewritten in place on a terminal, one line per iteration otherwise)."""
+
+  def __init__(self, name: str, n_iter: int, stream=None):
+    self._name = name
+    self._n_iter = n_iter
+    self._stream = stream or sys.stdout
+    self._best = -math.inf
+    self._seconds = []
+
+  def line(self, i: int, metrics: Mapping[str, np.ndarray]) -> str:
+    self._best = max(self._best,
+                     float(np.max(metrics['Eval_AverageReturn'])))
+    self._seconds.append(float(np.asarray(metrics['Iteration_Seconds'])[0]))
+    # The first iteration of a call includes compilation.
+    recent = self._seconds[1:] or self._seconds
+    eta = int(round(np.mean(recent) * (self._n_iter - i - 1)))
+    speed = float(np.asarray(metrics['Env_Steps_Per_Second'])[0])
+    return (f'[{self._name}] iter {i + 1}/{self._n_iter}  best return '
+            f'{self._best:.1f}  {speed:,.0f} env-steps/s  ETA '
+            f'{eta // 3600}:{eta // 60 % 60:02d}:{eta % 60:02d}')
+
+  def __call__(self, i: int, metrics: Mapping[str, np.ndarray]) -> None:
+    text = self.line(i, metrics)
+    if self._stream.isatty():
+      end = '\n' if i + 1 == self._n_iter else ''
+      self._stream.write('\r' + text + end)
+    else:
+      self._stream.write(text + '\n')
+    self._stream.flush()
+
+
+def run_group(g: Group, workdir: str, resume: bool = False,
+              stop_after: int | None = None, progress: bool = True
+              ) -> list[dict]:
+  """Runs (or resumes) one group in `workdir`; returns its metric rows
+  (`Seed` is the member index of `members.json`).
+
+  Raises:
+    ValueError: when resuming a workdir whose members differ.
+  """
+  os.makedirs(workdir, exist_ok=True)
+  members = g.members_json()
+  path = os.path.join(workdir, MEMBERS_FILE)
+  if resume and os.path.exists(path):
+    with open(path) as f:
+      if json.load(f) != json.loads(json.dumps(members)):
+        raise ValueError(f'{workdir} holds a group with other members; use a '
+                         'new --workdir or the same spec to resume.')
+  with open(path, 'w') as f:
+    json.dump(members, f, indent=2)
+  return experiment.run(
+      g.config, workdir, resume=resume, stop_after=stop_after, verbose=False,
+      keys=g.keys(), hparams=g.hparams(),
+      progress=Progress(g.name, g.config.imitation.n_iter) if progress
+      else None)
+
+
+def write_plan(groups: Sequence[Group], workdir: str) -> None:
+  os.makedirs(workdir, exist_ok=True)
+  with open(os.path.join(workdir, PLAN_FILE), 'w') as f:
+    json.dump({g.name: g.members_json() for g in groups}, f, indent=2)
+
+
+def _group_dirs(workdir: str) -> list[str]:
+  return sorted(d for d in (os.path.join(workdir, n)
+                            for n in os.listdir(workdir))
+                if os.path.exists(os.path.join(d, MEMBERS_FILE)))
+
+
+def aggregate(workdir: str, metric: str = 'Eval_AverageReturn'
+              ) -> dict[str, str]:
+  """Gathers every group's metrics under the sweep `workdir` into:
+
+    all_metrics.csv  every row of every run, with run, point and seed;
+    results.csv/.md  per grid point: `metric` at the last iteration, mean and
+                     std over seeds (and the number of seeds);
+    results.png      `metric` per iteration, mean ± std band per point.
+
+  Returns the paths written (no plot without matplotlib).
+
+  Raises:
+    ValueError: if no group under `workdir` has metrics.
+  """
+  rows = []
+  for group_dir in _group_dirs(workdir):
+    with open(os.path.join(group_dir, MEMBERS_FILE)) as f:
+      members = json.load(f)
+    for row in logging.read_metrics(group_dir):
+      member = members[row['Seed']]
+      rows.append({'Run': member['run'], 'Point': member['point'],
+                   **{k: v for k, v in row.items()},
+                   'Seed': member['seed'], 'Group': os.path.basename(group_dir)})
+  if not rows:
+    raise ValueError(f'No metrics under {workdir}: has the sweep run?')
+  paths = {}
+  fields = list(dict.fromkeys(k for r in rows for k in r))
+  paths['all_metrics'] = os.path.join(workdir, ALL_METRICS_CSV)
+  with open(paths['all_metrics'], 'w', newline='') as f:
+    writer = csv.DictWriter(f, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+
+  points = list(dict.fromkeys(r['Point'] for r in rows))
+  curves, table = {}, []
+  for point in points:
+    mine = [r for r in rows if r['Point'] == point]
+    iterations = sorted({r['Iteration'] for r in mine})
+    seeds = sorted({r['Seed'] for r in mine})
+    # [iterations, seeds]; NaN where a run has not reached an iteration yet.
+    values = np.full((len(iterations), len(seeds)), np.nan)
+    for r in mine:
+      values[iterations.index(r['Iteration']),
+             seeds.index(r['Seed'])] = r[metric]
+    curves[point] = (np.asarray(iterations), values)
+    final = values[-1][np.isfinite(values[-1])]
+    table.append({'point': point, 'seeds': len(final),
+                  'iterations': iterations[-1] + 1,
+                  f'{metric}_mean': float(np.mean(final)),
+                  f'{metric}_std': float(np.std(final))})
+  paths['csv'] = os.path.join(workdir, RESULTS_CSV)
+  with open(paths['csv'], 'w', newline='') as f:
+    writer = csv.DictWriter(f, fieldnames=list(table[0]))
+    writer.writeheader()
+    writer.writerows(table)
+  paths['markdown'] = os.path.join(workdir, RESULTS_MD)
+  with open(paths['markdown'], 'w') as f:
+    f.write(f'| configuration | seeds | iterations | final {metric} '
+            '(mean ± std) |\n|---|---|---|---|\n')
+    for t in table:
+      f.write(f"| {t['point']} | {t['seeds']} | {t['iterations']} | "
+              f"{t[f'{metric}_mean']:.2f} ± {t[f'{metric}_std']:.2f} |\n")
+  plot = _plot(curves, metric, os.path.join(workdir, RESULTS_PNG))
+  if plot:
+    paths['plot'] = plot
+  return paths
+
+
+def _plot(curves, metric: str, path: str) -> str | None:
+  try:
+    import matplotlib  # pylint: disable=g-import-not-at-top
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    return None
+  fig, ax = plt.subplots(figsize=(7, 4.5))
+  for point, (iterations, values) in curves.items():
+    mean = np.nanmean(values, axis=1)
+    std = np.nanstd(values, axis=1)
+    ax.plot(iterations, mean, marker='o', label=point)
+    ax.fill_between(iterations, mean - std, mean + std, alpha=0.2)
+  ax.set_xlabel('iteration')
+  ax.set_ylabel(f'{metric} (mean ± std over seeds)')
+  ax.legend(fontsize='small')
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+  return path
+
+
+def slurm_executor(folder: str, offline: bool = False, **parameters):
+  """A submitit Slurm executor writing its logs under `folder`.
+
+  Args:
+    folder: submitit's folder (pickled jobs, logs).
+    offline: build it where Slurm is absent (to print or test the script it
+      would submit; it cannot submit).
+    **parameters: submitit's Slurm parameters (`partition`, `time` in
+      minutes, `nodes`, `ntasks_per_node`, `gpus_per_node`, `cpus_per_task`,
+      `array_parallelism`, `job_name`, `account`, ...).
+  """
+  import submitit  # pylint: disable=g-import-not-at-top
+  cls = submitit.SlurmExecutor
+  if offline:
+    # The executor refuses to be built without `srun`; nothing else needs it.
+    cls = type('OfflineSlurmExecutor', (cls,),
+               {'affinity': classmethod(lambda _: 1)})
+  executor = cls(folder=folder)
+  executor.update_parameters(**parameters)
+  return executor
+
+
+def slurm_script(executor, num_tasks: int) -> str:
+  """The sbatch script `executor` submits for an array of `num_tasks`."""
+  from submitit.slurm import slurm  # pylint: disable=g-import-not-at-top
+  return slurm._make_sbatch_string(  # pylint: disable=protected-access
+      command=executor._submitit_command_str,  # pylint: disable=protected-access
+      folder=executor.folder, map_count=num_tasks, **executor.parameters)
+
+
+def _maybe_initialize_distributed() -> None:
+  """`jax.distributed.initialize()` when Slurm runs this as one of several
+  tasks (multi-process / multi-node); never otherwise."""
+  if int(os.environ.get('SLURM_NTASKS', '1')) > 1:
+    jax.distributed.initialize()
+
+
+try:
+  from submitit.helpers import Checkpointable as _Checkpointable  # pylint: disable=g-import-not-at-top
+except ImportError:  # submitit is only needed for Slurm.
+  _Checkpointable = object
+
+
+class GroupJob(_Checkpointable):
+  """A Slurm array task: runs one group; on preemption or timeout submitit
+  calls `checkpoint`, which requeues it with `resume=True` (the group's last
+  orbax checkpoint makes the requeued job continue exactly)."""
+
+  def __call__(self, g: Group, workdir: str, resume: bool = False) -> str:
+    _maybe_initialize_distributed()
+    run_group(g, workdir, resume=resume)
+    return workdir
+
+  def checkpoint(self, g: Group, workdir: str, resume: bool = False):
+    import submitit  # pylint: disable=g-import-not-at-top
+    del resume
+    return submitit.helpers.DelayedSubmission(GroupJob(), g, workdir, True)
+
+
+def submit_slurm(groups: Sequence[Group], workdir: str, executor,
+                 resume: bool = False) -> list:
+  """Submits one array task per group (each in `<workdir>/<group>`)."""
+  return executor.map_array(
+      GroupJob(), list(groups),
+      [os.path.join(workdir, g.name) for g in groups],
+      [resume] * len(groups))
+
+
+def run_local(groups: Sequence[Group], workdir: str, resume: bool = False,
+              progress: bool = True) -> None:
+  """Runs the groups one after the other on this machine's devices."""
+  for g in groups:
+    began = time.perf_counter()
+    run_group(g, os.path.join(workdir, g.name), resume=resume,
+              progress=progress)
+    if progress:
+      print(f'[{g.name}] done in {time.perf_counter() - began:.0f} s',
+            flush=True)
