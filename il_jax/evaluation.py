@@ -26,7 +26,10 @@ def evaluate(act, env, key: PRNGKey, n_episodes: int,
 
   Returns:
     `envs.summarize_episodes` of the episodes: `return_mean`, `return_std`,
-    `return_min`, `return_max`, `length_mean`, `num_episodes`, ...
+    `return_min`, `return_max`, `length_mean`, `num_episodes`, ..., and
+    `metric_<name>`: the per-episode sum of each of the environment's
+    metrics, averaged over the episodes (e.g. `metric_success` on fork is the
+    success rate).
   """
   state = env.reset(jax.random.split(key, n_episodes))
 
@@ -35,8 +38,16 @@ def evaluate(act, env, key: PRNGKey, n_episodes: int,
     state = env.step(state, act(state.obs))
     stats = envs.episode_stats(state)
     first = stats.done & ~ended
-    return (state, ended | stats.done), stats._replace(done=first)
+    sums = {name: value for name, value in
+            state.info['episode_metrics'].items()
+            if name not in ('sum_reward', 'length')}
+    return (state, ended | stats.done), (stats._replace(done=first), sums)
 
-  _, stats = jax.lax.scan(step, (state, jnp.zeros(n_episodes, bool)), None,
-                          length=episode_length)
-  return envs.summarize_episodes(stats)
+  _, (stats, sums) = jax.lax.scan(
+      step, (state, jnp.zeros(n_episodes, bool)), None, length=episode_length)
+  summary = envs.summarize_episodes(stats)
+  count = jnp.maximum(jnp.sum(stats.done), 1)
+  for name, value in sums.items():
+    summary[f'metric_{name}'] = jnp.sum(jnp.where(stats.done, value,
+                                                  0.0)) / count
+  return summary

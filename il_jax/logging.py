@@ -83,7 +83,8 @@ class MetricsWriter:
       for row in rows:
         step = row['Iteration']
         for name, value in row.items():
-          if name not in ('Iteration', 'Seed'):
+          # TensorBoard cannot plot NaN (e.g. a threshold not yet set).
+          if name not in ('Iteration', 'Seed') and np.isfinite(value):
             self._tensorboard.add_scalar(f'seed_{row["Seed"]}/{name}', value,
                                          step)
       self._tensorboard.flush()

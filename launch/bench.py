@@ -1,8 +1,11 @@
-"""Raw environment throughput: random actions, `lax.scan` over vmapped envs.
+"""Environment and DAgger-loop throughput, appended to BENCHMARKS.md.
 
-For each solver preset and batch size, times the compilation and the run of
-`--num_steps` steps of the wrapped (episode limit + auto-reset) environment,
-writes JSON and appends one row per configuration to BENCHMARKS.md.
+Raw stepping: for each solver preset and batch size, times the compilation
+and the run of `--num_steps` random-action steps of the wrapped (episode
+limit + auto-reset) environment under `lax.scan`. DAgger loop (`--loop`):
+times one whole DAgger iteration (roll out, relabel, aggregate, train,
+evaluate) at the same batch and reports its env-steps/s as a fraction of raw
+stepping. Writes JSON and appends one row per configuration.
 
   python -m launch.bench                               # sized for the device
   python -m launch.bench --batch_sizes=1024,65536 --num_steps=1000
@@ -15,8 +18,14 @@ import time
 import jax
 from absl import app, flags
 
+import jax.numpy as jnp
+
 from il_jax import envs
+from il_jax import policies
 from il_jax import rollout
+from il_jax.algorithms import dagger
+from il_jax.config import ImitationConfig
+from il_jax.experts import registry as experts
 from launch import reporting
 
 _ENV = flags.DEFINE_string('env', 'walker2d', 'Environment name.')
@@ -30,6 +39,11 @@ _NUM_STEPS = flags.DEFINE_integer(
     'num_steps', None, 'Steps per timed run; default 1000 on an accelerator, '
     '50 on a CPU.')
 _REPEATS = flags.DEFINE_integer('repeats', 2, 'Timed runs; the best counts.')
+_LOOP = flags.DEFINE_bool(
+    'loop', True, 'Also time full DAgger iterations (roll out, relabel, '
+    'aggregate, train, evaluate) against raw stepping at the same batch.')
+_TRAIN_STEPS = flags.DEFINE_integer('train_steps_per_iter', 1000,
+                                    'Gradient steps per DAgger iteration.')
 _OUT = flags.DEFINE_string('out', 'bench_out/env_throughput.json',
                            'JSON results.')
 _MARKDOWN = flags.DEFINE_string('markdown', 'BENCHMARKS.md',
@@ -64,6 +78,65 @@ def measure(env_name: str, options: dict, batch_size: int,
   }
 
 
+def stand_in_expert(env):
+  """The shipped expert, or, for throughput only, a fixed random 2x256 MLP
+  (the cost of a real expert query, not its behaviour)."""
+  try:
+    return experts.load(env.__class__.__name__.lower()), 'shipped'
+  except ValueError:
+    pass
+  keys = jax.random.split(jax.random.PRNGKey(42), 3)
+  sizes = [env.observation_size, 256, 256, env.action_size]
+  weights = [jax.random.normal(k, (m, n)) / m**0.5
+             for k, m, n in zip(keys, sizes[:-1], sizes[1:])]
+
+  def expert(obs):
+    for w in weights[:-1]:
+      obs = jnp.tanh(obs @ w)
+    return jnp.tanh(obs @ weights[-1])
+
+  return expert, 'random 2x256 stand-in'
+
+
+def measure_dagger_loop(env_name: str, options: dict, num_envs: int,
+                        num_steps: int, raw_steps_per_s: float) -> dict:
+  """Env-steps/s of whole DAgger iterations, as a fraction of raw stepping.
+
+  One iteration rolls out `num_envs` learners for `num_steps` steps,
+  relabels and aggregates them, trains and evaluates over `num_envs`
+  episodes; its env steps are the collected and the evaluation steps.
+  """
+  env = envs.make(env_name, **options)
+  length = envs.env_class(env_name).default_episode_length
+  expert, expert_kind = stand_in_expert(env)
+  config = ImitationConfig(
+      n_iter=3, num_envs=num_envs, expert_steps_per_env=num_steps,
+      steps_per_iter=num_envs * num_steps,
+      train_steps_per_iter=_TRAIN_STEPS.value, eval_episodes=num_envs,
+      episode_length=length)
+  policy = policies.make('mlp', env.observation_size, env.action_size)
+  fns = dagger.make_train_fns(config, env, policy, expert)
+  state = jax.jit(fns.init)(jax.random.PRNGKey(0))
+  iteration = jax.jit(fns.iteration)
+  start = time.perf_counter()
+  state, _ = iteration(state, 1)  # compiles the collecting branch
+  jax.block_until_ready(state)
+  compile_s = time.perf_counter() - start
+  start = time.perf_counter()
+  state, _ = iteration(state, 2)
+  jax.block_until_ready(state)
+  seconds = time.perf_counter() - start
+  steps = num_envs * num_steps + num_envs * length
+  return {
+      'env': env_name, **options, 'batch_size': num_envs,
+      'num_steps': num_steps, 'expert': expert_kind,
+      'train_steps_per_iter': _TRAIN_STEPS.value,
+      'first_iteration_s': compile_s, 'iteration_s': seconds,
+      'loop_env_steps_per_s': steps / seconds,
+      'fraction_of_raw': steps / seconds / raw_steps_per_s,
+  }
+
+
 def main(_):
   if _BATCH_SIZES.value:
     batch_sizes = [int(b) for b in _BATCH_SIZES.value]
@@ -81,9 +154,18 @@ def main(_):
       print(json.dumps(result), flush=True)
       results.append(result)
 
+  loop_results = []
+  if _LOOP.value:
+    for raw in results:
+      options = {k: raw[k] for k in ('solver',) if k in raw}
+      result = measure_dagger_loop(_ENV.value, options, raw['batch_size'],
+                                   raw['num_steps'], raw['env_steps_per_s'])
+      print(json.dumps(result), flush=True)
+      loop_results.append(result)
+
   os.makedirs(os.path.dirname(_OUT.value) or '.', exist_ok=True)
   with open(_OUT.value, 'w') as f:
-    json.dump(results, f, indent=2)
+    json.dump({'raw': results, 'dagger_loop': loop_results}, f, indent=2)
   if _MARKDOWN.value:
     reporting.append_rows(
         _MARKDOWN.value, 'Environment throughput (random actions)',
@@ -93,6 +175,18 @@ def main(_):
           f"{r['compile_s']:.1f}", f"{r['env_steps_per_s']:,.0f}",
           reporting.device_name(), reporting.today(),
           reporting.command_line()] for r in results])
+    if loop_results:
+      reporting.append_rows(
+          _MARKDOWN.value, 'DAgger loop throughput against raw stepping',
+          ['env', 'preset', 'envs', 'steps/iter/env', 'train steps/iter',
+           'expert', 'iteration s', 'loop env-steps/s', 'fraction of raw',
+           'device', 'date', 'command'],
+          [[r['env'], r.get('solver', '-'), r['batch_size'], r['num_steps'],
+            r['train_steps_per_iter'], r['expert'], f"{r['iteration_s']:.2f}",
+            f"{r['loop_env_steps_per_s']:,.0f}",
+            f"{100 * r['fraction_of_raw']:.0f} %", reporting.device_name(),
+            reporting.today(), reporting.command_line()]
+           for r in loop_results])
 
 
 if __name__ == '__main__':

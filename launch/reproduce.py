@@ -5,7 +5,9 @@
 Each run of the experiment (e.g. BC and DAgger, each over several vmapped
 seeds) goes to `<workdir>/<label>`; the table of Eval_AverageReturn mean ±
 std per iteration and a PNG of the learning curves are written to
-`experiments/<experiment>/` and appended to RESULTS.md.
+`experiments/<experiment>/` and appended to RESULTS.md. A module may set
+`METRIC` (default 'Eval_AverageReturn'), `X_AXIS` ('Iteration' or
+'Expert_Labels') and `TABLE` ('per_iteration' or 'final').
 """
 
 import importlib
@@ -38,7 +40,7 @@ def _labels_to_reach(returns, labels, target) -> str:
 
 
 def plot(results: dict, expert_return: float, title: str, path: str,
-         x_axis: str) -> None:
+         x_axis: str, metric: str = 'Eval_AverageReturn') -> None:
   """Eval return (mean ± std over seeds) against `x_axis` ('Iteration' or
   'Expert_Labels', the latter averaged over seeds)."""
   import matplotlib  # pylint: disable=g-import-not-at-top
@@ -46,7 +48,7 @@ def plot(results: dict, expert_return: float, title: str, path: str,
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   fig, ax = plt.subplots(figsize=(6, 4))
   for label, rows in results.items():
-    values = _per_iteration(rows, 'Eval_AverageReturn')
+    values = _per_iteration(rows, metric)
     mean, std = values.mean(1), values.std(1)
     x = _per_iteration(rows, x_axis).mean(1)
     ax.plot(x, mean, marker='o', label=label)
@@ -56,7 +58,7 @@ def plot(results: dict, expert_return: float, title: str, path: str,
     ax.set_xscale('log')
   ax.set_xlabel({'Iteration': 'iteration',
                  'Expert_Labels': 'expert labels (cumulative)'}[x_axis])
-  ax.set_ylabel('Eval_AverageReturn (mean ± std over seeds)')
+  ax.set_ylabel(f'{metric} (mean ± std over seeds)')
   ax.set_title(title)
   ax.legend()
   fig.tight_layout()
@@ -79,25 +81,34 @@ def main(_):
                                         'Expert_AverageReturn')))
   curve = os.path.join(out_dir, 'learning_curves.png')
   plot(results, expert, module.DESCRIPTION, curve,
-       getattr(module, 'X_AXIS', 'Iteration'))
+       getattr(module, 'X_AXIS', 'Iteration'),
+       getattr(module, 'METRIC', 'Eval_AverageReturn'))
+  metric = getattr(module, 'METRIC', 'Eval_AverageReturn')
   labels = list(results)
-  table = {label: _per_iteration(rows, 'Eval_AverageReturn')
+  table = {label: _per_iteration(rows, metric)
            for label, rows in results.items()}
   expert_labels = {label: _per_iteration(rows, 'Expert_Labels').mean(1)
                    for label, rows in results.items()}
-  header = (['iteration'] +
-            [f'{label}: Eval_AverageReturn (% of expert) [labels]'
-             for label in labels])
-  rows = []
-  for i in range(max(len(v) for v in table.values())):
-    rows.append([str(i)] + [
-        f'{table[l][i].mean():.1f} ± {table[l][i].std():.1f} '
-        f'({100 * table[l][i].mean() / expert:.0f} %) '
-        f'[{expert_labels[l][i]:.0f}]' if i < len(table[l]) else ''
+  if getattr(module, 'TABLE', 'per_iteration') == 'final':
+    header = ['run', f'final {metric} (mean ± std over seeds)',
+              '% of expert', 'expert labels']
+    rows = [[l, f'{table[l][-1].mean():.2f} ± {table[l][-1].std():.2f}',
+             f'{100 * table[l][-1].mean() / expert:.0f} %',
+             f'{expert_labels[l][-1]:.0f}'] for l in labels]
+  else:
+    header = (['iteration'] +
+              [f'{label}: {metric} (% of expert) [labels]'
+               for label in labels])
+    rows = []
+    for i in range(max(len(v) for v in table.values())):
+      rows.append([str(i)] + [
+          f'{table[l][i].mean():.1f} ± {table[l][i].std():.1f} '
+          f'({100 * table[l][i].mean() / expert:.0f} %) '
+          f'[{expert_labels[l][i]:.0f}]' if i < len(table[l]) else ''
+          for l in labels])
+    rows.append(['labels to reach 90 % of expert'] + [
+        _labels_to_reach(table[l].mean(1), expert_labels[l], 0.9 * expert)
         for l in labels])
-  rows.append(['labels to reach 90 % of expert'] + [
-      _labels_to_reach(table[l].mean(1), expert_labels[l], 0.9 * expert)
-      for l in labels])
   num_seeds = next(iter(module.RUNS.values())).num_seeds
   markdown = [f'Expert return: {expert:.1f}. Seeds: {num_seeds} per method. '
               f'Device: {reporting.device_name()}. Date: {reporting.today()}. '

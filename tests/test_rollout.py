@@ -76,3 +76,18 @@ def test_evaluation_counts_exactly_one_episode_per_environment(tightrope):
   assert falling['num_episodes'] == 8
   assert falling['length_mean'] < 0.5 * env.default_episode_length
   assert falling['return_mean'] < summary['return_mean']
+
+
+def test_evaluation_reports_the_environments_episode_metrics():
+  env = envs.make('fork')
+  wrapped = envs.wrap(env, episode_length=env.default_episode_length)
+  expert = experts.load('fork')
+  zero = lambda obs: jnp.zeros(obs.shape[:-1] + (env.action_size,))
+  evaluate = jax.jit(lambda act, key: evaluation.evaluate(
+      act, wrapped, key, 16, env.default_episode_length), static_argnums=0)
+  # The expert always passes the obstacle; going straight always hits it.
+  np.testing.assert_allclose(evaluate(expert, jax.random.PRNGKey(0))[
+      'metric_success'], 1.0)
+  straight = evaluate(zero, jax.random.PRNGKey(0))
+  np.testing.assert_allclose(straight['metric_success'], 0.0)
+  np.testing.assert_allclose(straight['metric_collision'], 1.0)

@@ -282,6 +282,9 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
         'Expert_AverageReturn': state.expert_return,
         'Total_EnvSteps': env_steps,
         **algo_metrics,
+        **{f'Eval_{name[len("metric_"):]}': value
+           for name, value in eval_summary.items()
+           if name.startswith('metric_')},
     }
     new_state = state.replace(
         params=params, opt_state=opt_state, dataset=dataset, key=next_key,

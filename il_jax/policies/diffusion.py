@@ -5,8 +5,9 @@ Actions are first mapped from `[action_low, action_high]` to `x` in
 `[-1, 1]` per dimension, the scale the noise schedules assume. With
 `alpha_bar_t = prod_{s <= t} (1 - beta_s)` over steps `t = 0 .. T-1`:
 
-  train:  t ~ U{0..T-1}, eps ~ N(0, I), x_t = sqrt(alpha_bar_t) x
-          + sqrt(1 - alpha_bar_t) eps;  loss = mean |eps_theta(o, x_t, t) - eps|^2
+  train:  t ~ U{0..T-1}, eps ~ N(0, I),
+          x_t = sqrt(alpha_bar_t) x + sqrt(1 - alpha_bar_t) eps,
+          loss = mean |eps_theta(o, x_t, t) - eps|^2
   DDPM:   x_{T-1} ~ N(0, I), then T ancestral steps with the posterior
           q(x_{t-1} | x_t, x_0_hat) (Ho et al. 2020);
   DDIM:   `ddim_steps` evenly spaced steps of the non-Markovian sampler with
@@ -17,11 +18,11 @@ step (the action bounds) as Diffusion Policy does; without it the final
 sample is returned unclipped and environments clip it.
 
 `mode` is deterministic DDIM (eta = 0) from the fixed start
-`x_T = mode_noise * ones([act])`, shared by every batch element. Why not
-zeros: the DDIM map is the probability-flow ODE, which in one dimension is
+`x_{T-1} = mode_noise * ones([act])`, shared by every batch element. Why not
+zeros: DDIM discretises the probability-flow ODE, which in one dimension is
 monotone and sends the prior's median (0) to the data's median, which for a
 symmetric bimodal expert lies between the modes, the one action we must not
-take. A start of typical size (`||x_T||^2 = act` for `mode_noise=1`, like a
+take. A start of typical size (`||x||^2 = act` for `mode_noise=1`, like a
 draw from N(0, I)) commits to a mode. Why not a fixed key: a draw of shape
 `[..., act]` depends on the leading shape, so `mode(obs)[i]` would differ
 from `mode(obs[i])`. The price: for a unimodal action distribution with

@@ -97,9 +97,9 @@ class EnsembleConfig:
     if self.member == 'ensemble':
       raise ValueError('member must be a family other than ensemble.')
     if self.member not in policies.registered_names():
-      raise ValueError(
-          f'Unknown member family {self.member!r}; known families: '
-          f'{", ".join(n for n in policies.registered_names() if n != "ensemble")}.')
+      known = [n for n in policies.registered_names() if n != 'ensemble']
+      raise ValueError(f'Unknown member family {self.member!r}; known '
+                       f'families: {", ".join(known)}.')
     options = _as_option_pairs(self.member_options)
     shared = sorted(set(dict(options)) & set(_SHARED_FIELDS))
     if shared:

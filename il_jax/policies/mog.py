@@ -151,7 +151,7 @@ def _make_forward(config: MoGConfig, observation_size: int, action_size: int):
 
 
 def _mixture_log_prob(log_weights, means, log_stds, action):
-  """log pi(action) [...] from the mixture's parameters and `action [..., act]`."""
+  """`log pi(action) [...]` from the mixture's parameters and an action."""
   # Divide by sigma before squaring so a small sigma does not overflow first.
   z = (base.as_float(action)[..., None, :] - means) * jnp.exp(-log_stds)
   component_log_prob = jnp.sum(
@@ -177,8 +177,8 @@ def make_mixture(config: MoGConfig, observation_size: int, action_size: int):
 
 
 def make_log_prob(config: MoGConfig, observation_size: int, action_size: int):
-  """`(params, obs [..., obs], action [..., act]) -> log pi(action | obs) [...]`,
-  the log-density of the whole action vector under the mixture."""
+  """`(params, obs [..., obs], action [..., act]) -> log pi(a | o) [...]`, the
+  log-density of the whole action vector under the mixture."""
   forward = _make_forward(
       config, *_check_config(config, observation_size, action_size))
 
