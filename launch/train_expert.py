@@ -29,7 +29,6 @@ from absl import app, flags, logging
 from il_jax import envs
 from il_jax.checkpoint import Checkpointer
 from il_jax.experts import ppo
-from il_jax.experts import ppo_networks
 
 _DEFAULTS = ppo.PPOConfig()
 
@@ -285,17 +284,6 @@ def _export(workdir, trainer, config, env_options, state, eval_metrics,
         f"{eval_metrics['Eval_AverageReturn']:.1f} +- "
         f"{eval_metrics['Eval_StdReturn']:.1f} over "
         f"{int(eval_metrics['Eval_NumEpisodes'])} episodes")
-
-
-def load_expert(expert_dir: str):
-  """Reads an export: `(policy_spec, ExpertParams, card)`."""
-  with open(os.path.join(expert_dir, 'card.json')) as f:
-    card = json.load(f)
-  spec = ppo_networks.PolicySpec.from_dict(card['policy_spec'])
-  like = ppo_networks.expert_params_template(spec)
-  params = ocp.StandardCheckpointer().restore(
-      os.path.join(expert_dir, 'params'), like)
-  return spec, params, card
 
 
 if __name__ == '__main__':

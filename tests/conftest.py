@@ -1,7 +1,15 @@
 """Shared pytest options: `--runslow` and GPU-only tests."""
 
+import tempfile
+
 import jax
 import pytest
+
+# Several tests compile the same program (e.g. a run and its resumed twin);
+# a compilation cache shared by the session compiles each once.
+jax.config.update('jax_compilation_cache_dir',
+                  tempfile.mkdtemp(prefix='il_jax_test_xla_cache_'))
+jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.5)
 
 
 def pytest_addoption(parser):

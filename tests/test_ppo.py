@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+
+from il_jax import experts
 from absl import flags
 from absl.testing import flagsaver
 
@@ -234,7 +236,7 @@ def test_launcher_resumes_exactly_and_exports(tmp_path, toy_env):
       num_eval_envs=4)
   with flagsaver.flagsaver(**settings):
     train_expert.main([])
-  spec, straight, card = train_expert.load_expert(
+  spec, straight, card = experts.load_export(
       os.path.join(workdir, 'expert'))
   assert card['env_steps'] == 32 * 8 * 4
   assert spec == ppo.policy_spec(
@@ -245,7 +247,7 @@ def test_launcher_resumes_exactly_and_exports(tmp_path, toy_env):
   shutil.rmtree(os.path.join(workdir, 'expert'))
   with flagsaver.flagsaver(**settings):
     train_expert.main([])
-  _, resumed, _ = train_expert.load_expert(os.path.join(workdir, 'expert'))
+  _, resumed, _ = experts.load_export(os.path.join(workdir, 'expert'))
   chex.assert_trees_all_close(resumed, straight, rtol=1e-6, atol=1e-6)
   policy_fn = ppo_networks.make_policy_fn(spec, resumed)
   chex.assert_shape(policy_fn(jnp.zeros((3, spec.observation_size))),

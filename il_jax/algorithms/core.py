@@ -1,8 +1,9 @@
-"""The on-device imitation loop that BC and DAgger share.
+"""The on-device imitation loop that BC, DAgger and HG-DAgger share.
 
-One iteration is: (DAgger, from the second iteration on) roll out the
-learner mixed with the expert, relabel every visited state with the expert and
-aggregate it into the dataset; then train on the dataset and evaluate. The
+One iteration is: (from the second iteration on) the algorithm's `Collector`
+rolls out the learner, has the expert label what it should and aggregates it
+into the dataset (BC has no collector); then train on the dataset and
+evaluate. The
 state of a run is one explicit pytree, `TrainState`, so an iteration is a pure
 function `(state, i) -> (state, metrics)` that can be scanned (`train(key)`),
 jitted and checkpointed between calls, or vmapped over seeds.

@@ -1,7 +1,24 @@
-"""Expert policies: `load(name)` gives `expert_fn(obs) -> action`; PPO
+"""Expert policies: `load(name)` gives `expert_fn(obs) -> action` and
+`load_stochastic(name)` a noisy `expert_fn(obs, key)`;
+`collect_demonstrations` rolls an expert out into an on-device dataset; PPO
 (`ppo`, `ppo_networks`) trains experts for environments without one."""
 
+from il_jax.experts.demonstrations import collect_demonstrations
+from il_jax.experts.demonstrations import Demonstrations
+from il_jax.experts.demonstrations import load_npz
+from il_jax.experts.demonstrations import save_npz
 from il_jax.experts.registry import load
+from il_jax.experts.registry import load_export
+from il_jax.experts.registry import load_stochastic
 from il_jax.experts.registry import registered_names
 
-__all__ = ['load', 'registered_names']
+__all__ = [
+    'Demonstrations',
+    'collect_demonstrations',
+    'load',
+    'load_export',
+    'load_npz',
+    'load_stochastic',
+    'registered_names',
+    'save_npz',
+]
