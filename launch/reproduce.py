@@ -46,13 +46,14 @@ def plot(results: dict, expert_return: float, title: str, path: str,
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  fig, ax = plt.subplots(figsize=(6, 4))
-  for label, rows in results.items():
+  fig, ax = plt.subplots(figsize=(8, 4.5))
+  colors = plt.get_cmap('tab20' if len(results) > 10 else 'tab10').colors
+  for color, (label, rows) in zip(colors, results.items()):
     values = _per_iteration(rows, metric)
     mean, std = values.mean(1), values.std(1)
     x = _per_iteration(rows, x_axis).mean(1)
-    ax.plot(x, mean, marker='o', label=label)
-    ax.fill_between(x, mean - std, mean + std, alpha=0.2)
+    ax.plot(x, mean, marker='o', label=label, color=color)
+    ax.fill_between(x, mean - std, mean + std, alpha=0.15, color=color)
   ax.axhline(expert_return, color='k', linestyle='--', label='expert')
   if x_axis == 'Expert_Labels':
     ax.set_xscale('log')
@@ -60,7 +61,7 @@ def plot(results: dict, expert_return: float, title: str, path: str,
                  'Expert_Labels': 'expert labels (cumulative)'}[x_axis])
   ax.set_ylabel(f'{metric} (mean ± std over seeds)')
   ax.set_title(title)
-  ax.legend()
+  ax.legend(bbox_to_anchor=(1.02, 1.0), loc='upper left', fontsize='small')
   fig.tight_layout()
   fig.savefig(path, dpi=100)
   plt.close(fig)

@@ -19,15 +19,19 @@ from il_jax.experts import ppo
 from il_jax.experts import ppo_networks
 
 _TOY_ENV = 'tightrope'
+# A gentler rope than the default (whose mid-span instability needs far more
+# PPO steps than a unit test can afford): PPO must learn to balance an
+# unstable system from scratch within ~80k steps.
+_TOY_ENV_OPTIONS = {'sway_instability': 1.0}
 
 # Small enough to compile and train in seconds on a 2-core CPU.
 _TOY_CONFIG = ppo.PPOConfig(
-    total_env_steps=64 * 16 * 40,
+    total_env_steps=64 * 16 * 80,
     num_envs=64,
     unroll_length=16,
     num_minibatches=4,
     update_epochs=4,
-    learning_rate=1e-3,
+    learning_rate=3e-3,
     policy_hidden_sizes=(32, 32),
     value_hidden_sizes=(32, 32),
     num_eval_envs=32)
@@ -121,7 +125,7 @@ def test_config_names_bad_values(change, message):
 
 @pytest.fixture(scope='module')
 def toy_env():
-  return envs.make(_TOY_ENV)
+  return envs.make(_TOY_ENV, **_TOY_ENV_OPTIONS)
 
 
 @pytest.fixture(scope='module')
@@ -176,8 +180,10 @@ def test_policy_fn_is_deterministic_jittable_and_batched(trained, toy_env):
   trainer, _, state, _ = trained
   params = ppo.export(state)
   policy_fn = ppo_networks.make_policy_fn(trainer.policy_spec, params)
-  obs = jax.random.normal(jax.random.PRNGKey(3),
-                          (2, 5, toy_env.observation_size))
+  # States near the rope's line, where a trained policy does not saturate
+  # (float32 tanh rounds to exactly +-1 far off the data).
+  obs = 0.05 * jax.random.normal(jax.random.PRNGKey(3),
+                                 (2, 5, toy_env.observation_size))
 
   @jax.jit
   @chex.assert_max_traces(n=1)
@@ -211,7 +217,8 @@ def test_stochastic_policy_fn_has_the_deterministic_action_as_median(
   params = ppo.export(state)
   sample = jax.jit(
       ppo_networks.make_stochastic_policy_fn(trainer.policy_spec, params))
-  obs = jax.random.normal(jax.random.PRNGKey(4), (toy_env.observation_size,))
+  obs = 0.05 * jax.random.normal(jax.random.PRNGKey(4),
+                                 (toy_env.observation_size,))
   keys = jax.random.split(jax.random.PRNGKey(5), 4096)
   actions = jax.vmap(sample, in_axes=(None, 0))(obs, keys)
   chex.assert_shape(actions, (4096, toy_env.action_size))
