@@ -27,6 +27,7 @@ from il_jax.algorithms import dagger
 from il_jax.config import ImitationConfig
 from il_jax.experts import registry as experts
 from launch import reporting
+import launch
 
 _ENV = flags.DEFINE_string('env', 'walker2d', 'Environment name.')
 _PRESETS = flags.DEFINE_list('presets', ['fast', 'faithful'],
@@ -138,6 +139,7 @@ def measure_dagger_loop(env_name: str, options: dict, num_envs: int,
 
 
 def main(_):
+  launch.quiet_logs()
   if _BATCH_SIZES.value:
     batch_sizes = [int(b) for b in _BATCH_SIZES.value]
   else:

@@ -21,6 +21,7 @@ from absl import app, flags
 from il_jax import numpy_policy
 from il_jax.gymnasium_evaluation import (check_env, evaluate_gymnasium,
                                          policy_version)
+import launch
 
 _POLICY_FILE = flags.DEFINE_string(
     'policy_file', None, 'Prefix of the exported policy: <prefix>.json and '
@@ -58,6 +59,7 @@ def evaluate_mjx(policy_file: str, version: str | None = None,
 
 
 def main(argv):
+  launch.quiet_logs()
   del argv
   if not _POLICY_FILE.value:
     raise app.UsageError('--policy_file is required: the prefix of an '

@@ -21,6 +21,7 @@ from absl import app, flags
 from il_jax import envs
 from il_jax.envs import gymnasium_reference
 from launch import reporting
+import launch
 
 _SETTINGS = flags.DEFINE_list(
     'settings', ['faithful', 'fast'],
@@ -87,6 +88,7 @@ def _measure(setting, references):
 
 
 def main(_):
+  launch.quiet_logs()
   gym_env = gymnasium_reference.make_walker2d(_VERSION.value)
   references = []
   for seed in range(_NUM_TRAJECTORIES.value):

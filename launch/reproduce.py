@@ -18,6 +18,7 @@ from absl import app, flags
 
 from il_jax import experiment
 from launch import reporting
+import launch
 
 _EXPERIMENT = flags.DEFINE_string('experiment', 'tightrope_bc_vs_dagger',
                                   'Module name under experiments/.')
@@ -68,6 +69,7 @@ def plot(results: dict, expert_return: float, title: str, path: str,
 
 
 def main(_):
+  launch.quiet_logs()
   module = importlib.import_module(f'experiments.{_EXPERIMENT.value}')
   out_dir = os.path.join('experiments', _EXPERIMENT.value)
   os.makedirs(out_dir, exist_ok=True)

@@ -19,6 +19,7 @@ from absl import app, flags
 from il_jax import envs, experiment, rollout
 from il_jax.config import ImitationConfig
 from il_jax.experts import registry as experts
+import launch
 
 _WORKDIR = flags.DEFINE_string('workdir', 'runs/make_run', 'Output root.')
 _NUM_SEEDS = flags.DEFINE_integer('num_seeds', 5, 'Seeds per method.')
@@ -56,6 +57,7 @@ def _random_walker2d() -> None:
 
 
 def main(_):
+  launch.quiet_logs()
   env_name = 'walker2d'
   try:
     experts.load(env_name)

@@ -25,6 +25,7 @@ import runpy
 from absl import app, flags
 
 from il_jax import sweep
+import launch
 
 _SPEC = flags.DEFINE_string('spec', None, 'Sweep spec (.py, .json or .yaml).')
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory.')
@@ -87,6 +88,7 @@ def slurm_parameters(num_groups: int) -> dict:
 
 
 def main(_):
+  launch.quiet_logs()
   if not _WORKDIR.value:
     raise app.UsageError('--workdir is required.')
   workdir = _WORKDIR.value

@@ -15,6 +15,7 @@ from absl import app, flags
 from il_jax import experiment
 from il_jax.config import (BETA_SCHEDULES, GATES, RELEASE_RULES,
                            HGDAggerConfig, ImitationConfig)
+import launch
 
 _ALGO = flags.DEFINE_string('algo', 'dagger',
                             f'One of {sorted(experiment.ALGORITHMS)}.')
@@ -121,6 +122,7 @@ def config_from_flags() -> experiment.RunConfig:
 
 
 def main(_):
+  launch.quiet_logs()
   if not _WORKDIR.value:
     raise app.UsageError('--workdir is required.')
   try:

@@ -24,11 +24,12 @@ import time
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
-from absl import app, flags, logging
+from absl import app, flags
 
 from il_jax import envs
 from il_jax.checkpoint import Checkpointer
 from il_jax.experts import ppo
+import launch
 
 _DEFAULTS = ppo.PPOConfig()
 
@@ -145,8 +146,8 @@ def _last_finite(values) -> float:
 
 
 def main(argv):
+  launch.quiet_logs()
   del argv
-  logging.set_verbosity(logging.WARNING)  # orbax logs every file it writes
   if not _WORKDIR.value:
     raise app.UsageError('--workdir is required (checkpoints, metrics and the '
                          'exported expert go there).')
