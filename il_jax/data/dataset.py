@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from il_jax.envs.validation import check_positive_int
 from il_jax.types import Batch
 from il_jax.types import PRNGKey
 
@@ -80,9 +81,7 @@ def create(capacity: int,
   for name, value in (('capacity', capacity),
                       ('observation_size', observation_size),
                       ('action_size', action_size)):
-    if (not isinstance(value, (int, np.integer)) or isinstance(value, bool) or
-        value <= 0):
-      raise ValueError(f'{name} must be a positive integer, got {value!r}.')
+    check_positive_int(name, value)
   extra_arrays = {}
   for name, spec in (extras or {}).items():
     if not hasattr(spec, 'shape') or not hasattr(spec, 'dtype'):

@@ -4,6 +4,7 @@ from collections.abc import Collection
 from typing import Any
 
 import jax
+import numpy as np
 
 
 def check_choice(name: str, value: Any, choices: Collection[Any]) -> None:
@@ -19,6 +20,20 @@ def check_positive(name: str, value: Any, integer: bool = False) -> None:
   if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
     expected = 'a positive integer' if integer else 'a positive number'
     raise ValueError(f'{name}={value!r} is not valid; expected {expected}.')
+
+
+def is_int(value: Any) -> bool:
+  """Whether `value` is a Python or NumPy integer (bools are not: `size=True`
+  is always a mistake)."""
+  return isinstance(value, (int, np.integer)) and not isinstance(
+      value, (bool, np.bool_))
+
+
+def check_positive_int(name: str, value: Any) -> int:
+  """Returns `value` as an int, or raises a ValueError naming it."""
+  if not is_int(value) or value <= 0:
+    raise ValueError(f'{name} must be a positive integer, got {value!r}.')
+  return int(value)
 
 
 def check_range(name: str, value: Any) -> None:

@@ -26,6 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from il_jax.envs.validation import check_positive_int
+from il_jax.envs.validation import is_int
 from il_jax.types import Action
 from il_jax.types import Batch
 from il_jax.types import Metrics
@@ -81,19 +83,6 @@ ACTIVATIONS = MappingProxyType({
 })
 
 
-def _is_int(value: Any) -> bool:
-  # bool is an int subclass, but `size=True` is always a mistake.
-  return isinstance(value, (int, np.integer)) and not isinstance(
-      value, (bool, np.bool_))
-
-
-def check_positive_int(name: str, value: Any) -> int:
-  """Returns `value` as an int, or raises a ValueError naming it."""
-  if not _is_int(value) or value <= 0:
-    raise ValueError(f'{name} must be a positive integer, got {value!r}.')
-  return int(value)
-
-
 def check_hidden_layers(n_layers: Any, size: Any, activation: Any) -> None:
   """Validates the fields every MLP-based family config shares.
 
@@ -102,7 +91,7 @@ def check_hidden_layers(n_layers: Any, size: Any, activation: Any) -> None:
       policy), `size` is not a positive int, or `activation` is not a key of
       `ACTIVATIONS`.
   """
-  if not _is_int(n_layers) or n_layers < 0:
+  if not is_int(n_layers) or n_layers < 0:
     raise ValueError(
         f'n_layers must be a non-negative integer, got {n_layers!r}.')
   check_positive_int('size', size)
