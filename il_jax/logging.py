@@ -8,6 +8,7 @@ progress line with the mean and std over seeds.
 import csv
 import json
 import os
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -114,6 +115,59 @@ def progress_line(metrics: Mapping[str, np.ndarray]) -> str:
   return line
 
 
+def per_iteration(rows: list[dict], name: str) -> tuple[list[int], np.ndarray]:
+  """Iterations (sorted) and the values of metric `name`, `[n_iter, seeds]`."""
+  iterations = sorted({r['Iteration'] for r in rows})
+  values = np.array([[r[name] for r in rows if r['Iteration'] == i]
+                     for i in iterations], np.float64)
+  return iterations, values
+
+
+def plot_bands(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str,
+               ylabel: str, title: str = '', xlabel: str = 'iteration',
+               reference: float | None = None, log_x: bool = False
+               ) -> str | None:
+  """Curves with mean ± std bands over seeds, saved as a PNG at `path`.
+
+  Args:
+    curves: label -> (x `[n]`, values `[n, seeds]`); NaN values are ignored.
+    path: where the PNG goes.
+    ylabel, title, xlabel: axis labels and title.
+    reference: a horizontal dashed line (e.g. the expert's return), if any.
+    log_x: logarithmic x axis.
+
+  Returns:
+    `path`, or None if matplotlib is missing.
+  """
+  try:
+    import matplotlib  # pylint: disable=g-import-not-at-top
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    return None
+  fig, ax = plt.subplots(figsize=(8, 4.5))
+  colors = plt.get_cmap('tab20' if len(curves) > 10 else 'tab10').colors
+  for color, (label, (x, values)) in zip(colors, curves.items()):
+    with warnings.catch_warnings():
+      warnings.simplefilter('ignore', RuntimeWarning)  # all-NaN iterations
+      mean = np.nanmean(values, axis=1)
+      std = np.nanstd(values, axis=1)
+    ax.plot(x, mean, marker='o', label=label, color=color)
+    ax.fill_between(x, mean - std, mean + std, alpha=0.15, color=color)
+  if reference is not None:
+    ax.axhline(reference, color='k', linestyle='--', label='expert')
+  if log_x:
+    ax.set_xscale('log')
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel(ylabel)
+  ax.set_title(title)
+  ax.legend(bbox_to_anchor=(1.02, 1.0), loc='upper left', fontsize='small')
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+  return path
+
+
 def plot_learning_curve(workdir: str, title: str) -> str | None:
   """Eval (and train) return per iteration, mean ± std over seeds, with the
   expert's return, saved as `<workdir>/learning_curve.png`; None if
@@ -121,33 +175,11 @@ def plot_learning_curve(workdir: str, title: str) -> str | None:
   rows = read_metrics(workdir)
   if not rows:
     return None
-  try:
-    import matplotlib  # pylint: disable=g-import-not-at-top
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  except ImportError:
-    return None
-  iterations = sorted({r['Iteration'] for r in rows})
-
-  def series(name):
-    values = np.array([[r[name] for r in rows if r['Iteration'] == i]
-                       for i in iterations], np.float64)
-    return values.mean(1), values.std(1)
-
-  fig, ax = plt.subplots(figsize=(6, 4))
+  curves = {}
   for name, label in (('Eval_AverageReturn', 'eval'),
                       ('Train_AverageReturn', 'train (collected data)')):
-    mean, std = series(name)
-    ax.plot(iterations, mean, marker='o', label=label)
-    ax.fill_between(iterations, mean - std, mean + std, alpha=0.2)
-  expert, _ = series('Expert_AverageReturn')
-  ax.axhline(expert.mean(), color='k', linestyle='--', label='expert')
-  ax.set_xlabel('iteration')
-  ax.set_ylabel('average return')
-  ax.set_title(title)
-  ax.legend()
-  fig.tight_layout()
-  path = os.path.join(workdir, CURVE_FILE)
-  fig.savefig(path, dpi=100)
-  plt.close(fig)
-  return path
+    curves[label] = per_iteration(rows, name)
+  _, expert = per_iteration(rows, 'Expert_AverageReturn')
+  return plot_bands(curves, os.path.join(workdir, CURVE_FILE),
+                    ylabel='average return', title=title,
+                    reference=float(np.mean(expert)))

@@ -379,32 +379,11 @@ def aggregate(workdir: str, metric: str = 'Eval_AverageReturn'
     for t in table:
       f.write(f"| {t['point']} | {t['seeds']} | {t['iterations']} | "
               f"{t[f'{metric}_mean']:.2f} ± {t[f'{metric}_std']:.2f} |\n")
-  plot = _plot(curves, metric, os.path.join(workdir, RESULTS_PNG))
+  plot = logging.plot_bands(curves, os.path.join(workdir, RESULTS_PNG),
+                            ylabel=f'{metric} (mean ± std over seeds)')
   if plot:
     paths['plot'] = plot
   return paths
-
-
-def _plot(curves, metric: str, path: str) -> str | None:
-  try:
-    import matplotlib  # pylint: disable=g-import-not-at-top
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  except ImportError:
-    return None
-  fig, ax = plt.subplots(figsize=(7, 4.5))
-  for point, (iterations, values) in curves.items():
-    mean = np.nanmean(values, axis=1)
-    std = np.nanstd(values, axis=1)
-    ax.plot(iterations, mean, marker='o', label=point)
-    ax.fill_between(iterations, mean - std, mean + std, alpha=0.2)
-  ax.set_xlabel('iteration')
-  ax.set_ylabel(f'{metric} (mean ± std over seeds)')
-  ax.legend(fontsize='small')
-  fig.tight_layout()
-  fig.savefig(path, dpi=100)
-  plt.close(fig)
-  return path
 
 
 def slurm_executor(folder: str, offline: bool = False, **parameters):

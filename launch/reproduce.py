@@ -17,6 +17,7 @@ import numpy as np
 from absl import app, flags
 
 from il_jax import experiment
+from il_jax import logging
 from launch import reporting
 import launch
 
@@ -29,9 +30,7 @@ _RESULTS = flags.DEFINE_string('results', 'RESULTS.md',
 
 def _per_iteration(rows, name):
   """`[n_iter, num_seeds]` values of metric `name`."""
-  iterations = sorted({r['Iteration'] for r in rows})
-  return np.array([[r[name] for r in rows if r['Iteration'] == i]
-                   for i in iterations], np.float64)
+  return logging.per_iteration(rows, name)[1]
 
 
 def _labels_to_reach(returns, labels, target) -> str:
@@ -42,30 +41,16 @@ def _labels_to_reach(returns, labels, target) -> str:
 
 def plot(results: dict, expert_return: float, title: str, path: str,
          x_axis: str, metric: str = 'Eval_AverageReturn') -> None:
-  """Eval return (mean ± std over seeds) against `x_axis` ('Iteration' or
+  """`metric` (mean ± std over seeds) against `x_axis` ('Iteration' or
   'Expert_Labels', the latter averaged over seeds)."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use('Agg')
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  fig, ax = plt.subplots(figsize=(8, 4.5))
-  colors = plt.get_cmap('tab20' if len(results) > 10 else 'tab10').colors
-  for color, (label, rows) in zip(colors, results.items()):
-    values = _per_iteration(rows, metric)
-    mean, std = values.mean(1), values.std(1)
-    x = _per_iteration(rows, x_axis).mean(1)
-    ax.plot(x, mean, marker='o', label=label, color=color)
-    ax.fill_between(x, mean - std, mean + std, alpha=0.15, color=color)
-  ax.axhline(expert_return, color='k', linestyle='--', label='expert')
-  if x_axis == 'Expert_Labels':
-    ax.set_xscale('log')
-  ax.set_xlabel({'Iteration': 'iteration',
-                 'Expert_Labels': 'expert labels (cumulative)'}[x_axis])
-  ax.set_ylabel(f'{metric} (mean ± std over seeds)')
-  ax.set_title(title)
-  ax.legend(bbox_to_anchor=(1.02, 1.0), loc='upper left', fontsize='small')
-  fig.tight_layout()
-  fig.savefig(path, dpi=100)
-  plt.close(fig)
+  curves = {label: (_per_iteration(rows, x_axis).mean(1),
+                    _per_iteration(rows, metric))
+            for label, rows in results.items()}
+  logging.plot_bands(
+      curves, path, ylabel=f'{metric} (mean ± std over seeds)', title=title,
+      xlabel={'Iteration': 'iteration',
+              'Expert_Labels': 'expert labels (cumulative)'}[x_axis],
+      reference=expert_return, log_x=x_axis == 'Expert_Labels')
 
 
 def main(_):
