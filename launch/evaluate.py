@@ -34,21 +34,26 @@ _VERSION = flags.DEFINE_enum(
     "env version, else v4.")
 _EPISODES = flags.DEFINE_integer('episodes', 10, 'Episodes to run.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Seed of the initial states.')
+_SOLVER = flags.DEFINE_enum(
+    'solver', 'fast', ['fast', 'faithful'],
+    'Walker2d solver preset for --backend=mjx.')
 _MAX_EPISODE_STEPS = flags.DEFINE_integer(
     'max_episode_steps', None, 'Time limit; default: the environment\'s 1000.')
 
 
 def evaluate_mjx(policy_file: str, version: str | None = None,
                  episodes: int = 10, seed: int = 0,
-                 max_episode_steps: int | None = None) -> dict[str, float]:
-  """Runs `episodes` parallel episodes of our MJX Walker2d with the file's
-  JAX forward pass; returns `il_jax.evaluation.evaluate`'s summary."""
+                 max_episode_steps: int | None = None,
+                 solver: str = 'fast') -> dict[str, float]:
+  """Runs `episodes` parallel episodes of our MJX Walker2d (`solver`
+  preset) with the file's JAX forward pass; returns
+  `il_jax.evaluation.evaluate`'s summary."""
   import jax  # pylint: disable=g-import-not-at-top
   from il_jax import envs, evaluation, export  # pylint: disable=g-import-not-at-top
   policy_fn, _ = export.make_jax_policy_fn(policy_file)
   policy = numpy_policy.load_numpy_policy(policy_file)
   version = policy_version(policy, version)
-  env = envs.make('walker2d', version=version)
+  env = envs.make('walker2d', version=version, solver=solver)
   check_env(policy, 'walker2d', version, env.observation_size,
              env.action_size)
   length = max_episode_steps or env.default_episode_length
@@ -83,7 +88,7 @@ def main(argv):
           'num_episodes': len(result['return']),
       }
     else:
-      summary = evaluate_mjx(*args)
+      summary = evaluate_mjx(*args, solver=_SOLVER.value)
   except (FileNotFoundError, ValueError) as error:
     raise app.UsageError(str(error)) from None
   print(f"{_BACKEND.value}: return {summary['return_mean']:.1f} +- "

@@ -182,8 +182,8 @@ def pre_tanh_log_prob(logits: jax.Array, u: jax.Array) -> jax.Array:
                  0.5 * math.log(2 * math.pi), axis=-1)
 
 
-def _log_det_tanh_jacobian(u: jax.Array) -> jax.Array:
-  # log(1 - tanh(u)^2), written to stay finite for large |u|.
+def log_det_tanh_jacobian(u: jax.Array) -> jax.Array:
+  """`log(1 - tanh(u)^2)` elementwise, finite for large `|u|`."""
   return 2.0 * (math.log(2.0) - u - jax.nn.softplus(-2.0 * u))
 
 
@@ -196,7 +196,7 @@ def entropy(logits: jax.Array, key: PRNGKey) -> jax.Array:
   loc, scale = split_logits(logits)
   gaussian = 0.5 + 0.5 * math.log(2 * math.pi) + jnp.log(scale)
   u = loc + scale * jax.random.normal(key, loc.shape, loc.dtype)
-  return jnp.sum(gaussian + _log_det_tanh_jacobian(u), axis=-1)
+  return jnp.sum(gaussian + log_det_tanh_jacobian(u), axis=-1)
 
 
 def mode(logits: jax.Array) -> jax.Array:

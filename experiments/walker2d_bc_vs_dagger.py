@@ -1,0 +1,24 @@
+"""BC against DAgger on Walker2d with the shipped expert: the CS285 protocol.
+
+As in the CS285 homework: expert data of 2 trajectories x 1000 steps, 1000
+learner steps relabelled per DAgger iteration (one environment, so a full
+episode when the learner stays up), 10 iterations of 1000 gradient steps at
+batch 100 and learning rate 5e-3, a 2x64 tanh MLP trained by MSE, and
+evaluation over 5 episodes of 1000 steps (5000 steps). Walker2d-v4 dynamics
+on the `fast` preset; 5 seeds per method, vmapped in one program.
+"""
+
+from il_jax.config import ImitationConfig
+from il_jax.experiment import RunConfig
+
+DESCRIPTION = 'Walker2d: BC vs DAgger (CS285 protocol, 5 seeds)'
+_IMITATION = ImitationConfig(
+    n_iter=10, num_envs=1, expert_steps_per_env=2000, steps_per_iter=1000,
+    train_steps_per_iter=1000, train_batch_size=100, learning_rate=5e-3,
+    eval_episodes=5, episode_length=1000)
+
+RUNS = {
+    algo_label: RunConfig(algo=algo, env='walker2d', policy='mlp',
+                          num_seeds=5, imitation=_IMITATION)
+    for algo_label, algo in (('BC', 'bc'), ('DAgger', 'dagger'))
+}

@@ -1,0 +1,122 @@
+"""Measures an exported Walker2d expert and writes its EXPERT_CARD.md.
+
+  python -m launch.expert_card --expert_dir=il_jax/experts/assets/walker2d
+
+Evaluates the deterministic expert over `--episodes` full episodes on our MJX
+Walker2d with the `fast` and the `faithful` preset (the function
+`il_jax.experts.load` returns, all episodes in parallel), and over the same
+number of episodes of Gymnasium's Walker2d with the exported NumPy file
+`<expert_dir>/policy` (what a user outside il_jax gets). The card combines
+those figures with the training record in `<expert_dir>/card.json`, and
+stores them there too, under "evaluation".
+"""
+
+import json
+import os
+
+import jax
+import numpy as np
+from absl import app, flags
+
+from il_jax import envs, evaluation, experts
+from il_jax.gymnasium_evaluation import evaluate_gymnasium
+from launch import reporting
+import launch
+
+_EXPERT_DIR = flags.DEFINE_string(
+    'expert_dir', experts.registry.shipped_directory('walker2d'),
+    'An expert export: card.json, params/ and policy.{npz,json}.')
+_EPISODES = flags.DEFINE_integer('episodes', 64, 'Episodes per simulator.')
+_SEED = flags.DEFINE_integer('seed', 0, 'Seed of the initial states.')
+_OUT = flags.DEFINE_string('out', 'EXPERT_CARD.md', 'Card to write.')
+
+
+def _evaluate_mjx(expert_dir: str, version: str, solver: str, episodes: int,
+                  seed: int) -> dict[str, float]:
+  expert_fn = experts.load('walker2d', directory=expert_dir)
+  env = envs.make('walker2d', version=version, solver=solver)
+  length = env.default_episode_length
+  wrapped = envs.wrap(env, episode_length=length)
+  summary = jax.jit(lambda key: evaluation.evaluate(
+      expert_fn, wrapped, key, episodes, length))(jax.random.PRNGKey(seed))
+  summary = jax.device_get(summary)
+  return {'return_mean': float(summary['return_mean']),
+          'return_std': float(summary['return_std']),
+          'length_mean': float(summary['length_mean'])}
+
+
+def _evaluate_gymnasium(expert_dir: str, version: str, episodes: int,
+                        seed: int) -> dict[str, float]:
+  result = evaluate_gymnasium(os.path.join(expert_dir, 'policy'), version,
+                              episodes, seed)
+  return {'return_mean': float(np.mean(result['return'])),
+          'return_std': float(np.std(result['return'])),
+          'length_mean': float(np.mean(result['length']))}
+
+
+def main(argv):
+  launch.quiet_logs()
+  del argv
+  expert_dir = _EXPERT_DIR.value
+  _, _, card = experts.load_export(expert_dir)
+  version = card.get('env_options', {}).get('version', 'v4')
+  n = _EPISODES.value
+  measured = {}
+  for solver in ('fast', 'faithful'):
+    measured[f'MJX Walker2d-{version}, `{solver}` preset'] = _evaluate_mjx(
+        expert_dir, version, solver, n, _SEED.value)
+    print(solver, measured[f'MJX Walker2d-{version}, `{solver}` preset'],
+          flush=True)
+  measured[f'Gymnasium Walker2d-{version} (C MuJoCo, NumPy policy file)'] = (
+      _evaluate_gymnasium(expert_dir, version, n, _SEED.value))
+  card['evaluation'] = {
+      'episodes': n, 'seed': _SEED.value, 'device': reporting.device_name(),
+      'date': reporting.today(), 'command': reporting.command_line(),
+      'results': measured}
+  with open(os.path.join(expert_dir, 'card.json'), 'w') as f:
+    json.dump(card, f, indent=2)
+
+  spec = card['policy_spec']
+  config = card.get('config', {})
+  lines = [
+      '# Walker2d expert card', '',
+      f"The expert shipped in `il_jax/experts/assets/walker2d/`, loaded by "
+      f"`il_jax.experts.load('walker2d')`: a tanh-Gaussian MLP "
+      f"({'x'.join(str(s) for s in spec['hidden_sizes'])}, "
+      f"{spec['activation']}) acting with `tanh(loc)`, "
+      f"{spec['observation_size']} observations to "
+      f"{spec['action_size']} actions.", '',
+      f'## Return over {n} full episodes (deterministic, 1000-step limit)', '',
+      '| simulator | return mean | return std | mean episode length |',
+      '|---|---|---|---|']
+  for name, m in measured.items():
+    lines.append(f"| {name} | {m['return_mean']:.1f} | {m['return_std']:.1f} "
+                 f"| {m['length_mean']:.1f} |")
+  lines += [
+      '', f"Measured on {reporting.device_name()}, {reporting.today()}, with "
+      f"{reporting.command_line()}.", '',
+      '## Training', '',
+      f"- Algorithm: {card['algorithm'].upper()}, trained in "
+      f"{card.get('simulator', 'MJX Walker2d ' + str(card.get('env_options')))}.",
+      f"- Environment steps: {card['env_steps']:,}"
+      + (f"; gradient steps: {card['gradient_steps']:,}"
+         if 'gradient_steps' in card else '') + '.',
+      f"- Wall-clock: {card['wallclock_s'] / 60:.1f} min on {card['device']}.",
+      f"- Seed: {card['seed']}.",
+      f"- Selection: the run exports the policy at each evaluation that beats "
+      f"every earlier one; this one scored "
+      f"{card['eval']['Eval_AverageReturn']:.1f} ± "
+      f"{card['eval']['Eval_StdReturn']:.1f} over "
+      f"{int(card['eval']['Eval_NumEpisodes'])} episodes during training.",
+      '- Hyper-parameters: ' + ', '.join(
+          f'{k}={v}' for k, v in sorted(config.items())) + '.',
+  ]
+  if 'command' in card:
+    lines.append(f"- Command: `{card['command']}`")
+  with open(_OUT.value, 'w') as f:
+    f.write('\n'.join(lines) + '\n')
+  print(f'wrote {_OUT.value}')
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,282 @@
+"""Trains a SAC expert for Walker2d on the CPU, in Gymnasium's C MuJoCo.
+
+  python -m launch.train_expert_gymnasium --workdir=runs/walker2d_sac
+
+The GPU route to an expert is `launch/train_expert.py` (PPO on MJX). Without
+an accelerator MJX steps too slowly for PPO's 10^7+ steps, so this script
+steps Gymnasium's `Walker2d-v4` (or `-v5`) on the host, keeps the replay
+buffer in NumPy, and runs the learner (`il_jax.experts.sac`) jitted, with
+`--updates_per_call` gradient steps per dispatch (one per environment step, so
+the actor acting is at most that many updates stale).
+
+Every `--eval_every` steps it evaluates the deterministic policy over
+`--eval_episodes` Gymnasium episodes and, when that beats every earlier
+evaluation, exports it to `<workdir>/expert` (`params/` + `card.json`, the
+format `il_jax.experts.load(directory=...)` reads, plus `policy.{npz,json}`
+for `launch/evaluate.py`). An interrupted run therefore still leaves its best
+expert so far. Training cannot be resumed (the replay buffer is not saved).
+Progress lines go to stdout and `<workdir>/metrics.jsonl`.
+
+XLA's CPU threads gain little on these small networks; to keep a core free,
+run it as `XLA_FLAGS='--xla_cpu_multi_thread_eigen=false' taskset -c 1 ...`.
+"""
+
+import dataclasses
+import json
+import os
+import shlex
+import sys
+import time
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import orbax.checkpoint as ocp
+from absl import app, flags
+
+from il_jax import export
+from il_jax.experts import sac
+from launch import reporting
+import launch
+
+_DEFAULTS = sac.SACConfig()
+_GYMNASIUM_IDS = {'v4': 'Walker2d-v4', 'v5': 'Walker2d-v5'}
+
+_VERSION = flags.DEFINE_enum('version', 'v4', sorted(_GYMNASIUM_IDS),
+                             'Gymnasium Walker2d version to train in.')
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Metrics and the export.')
+_SEED = flags.DEFINE_integer('seed', 0, 'Random seed.')
+_TOTAL_ENV_STEPS = flags.DEFINE_integer('total_env_steps', 1_000_000,
+                                        'Environment steps to train for.')
+_LEARNING_STARTS = flags.DEFINE_integer(
+    'learning_starts', 10_000, 'Uniformly random steps before learning.')
+_UPDATES_PER_CALL = flags.DEFINE_integer(
+    'updates_per_call', 100, 'Environment steps (and gradient steps) per '
+    'compiled learner call.')
+_EVAL_EVERY = flags.DEFINE_integer('eval_every', 25_000,
+                                   'Evaluate every this many env steps.')
+_EVAL_EPISODES = flags.DEFINE_integer(
+    'eval_episodes', 10, 'Deterministic episodes per evaluation.')
+_POLICY_HIDDEN = flags.DEFINE_list(
+    'policy_hidden_sizes', [str(s) for s in _DEFAULTS.policy_hidden_sizes],
+    'Actor MLP hidden layer sizes.')
+_Q_HIDDEN = flags.DEFINE_list(
+    'q_hidden_sizes', [str(s) for s in _DEFAULTS.q_hidden_sizes],
+    'Critic MLP hidden layer sizes.')
+_ACTIVATION = flags.DEFINE_string('activation', _DEFAULTS.activation,
+                                  'Hidden activation.')
+_BATCH_SIZE = flags.DEFINE_integer('batch_size', _DEFAULTS.batch_size,
+                                   'Transitions per gradient step.')
+_POLICY_LR = flags.DEFINE_float('policy_learning_rate',
+                                _DEFAULTS.policy_learning_rate, 'Actor Adam.')
+_Q_LR = flags.DEFINE_float('q_learning_rate', _DEFAULTS.q_learning_rate,
+                           'Critic Adam.')
+_DISCOUNT = flags.DEFINE_float('discount', _DEFAULTS.discount, 'Discount.')
+_TAU = flags.DEFINE_float('tau', _DEFAULTS.tau, 'Target Polyak step.')
+
+
+def _sizes(name: str, values: list[str]) -> tuple[int, ...]:
+  try:
+    return tuple(int(v) for v in values)
+  except ValueError:
+    raise app.UsageError(
+        f'--{name}={",".join(values)} is not valid; expected comma-separated '
+        'integers, e.g. 256,256.') from None
+
+
+def _config() -> sac.SACConfig:
+  try:
+    return sac.SACConfig(
+        policy_hidden_sizes=_sizes('policy_hidden_sizes', _POLICY_HIDDEN.value),
+        q_hidden_sizes=_sizes('q_hidden_sizes', _Q_HIDDEN.value),
+        activation=_ACTIVATION.value,
+        batch_size=_BATCH_SIZE.value,
+        policy_learning_rate=_POLICY_LR.value,
+        q_learning_rate=_Q_LR.value,
+        discount=_DISCOUNT.value,
+        tau=_TAU.value)
+  except ValueError as error:
+    raise app.UsageError(str(error)) from None
+
+
+class ReplayBuffer:
+  """Transitions in host memory, sampled uniformly with replacement."""
+
+  def __init__(self, capacity: int, obs_size: int, action_size: int):
+    self.obs = np.zeros((capacity, obs_size), np.float32)
+    self.action = np.zeros((capacity, action_size), np.float32)
+    self.reward = np.zeros((capacity,), np.float32)
+    self.next_obs = np.zeros((capacity, obs_size), np.float32)
+    self.terminated = np.zeros((capacity,), np.float32)
+    self.size = 0
+
+  def add(self, obs, action, reward, next_obs, terminated) -> None:
+    i = self.size % len(self.reward)
+    self.obs[i], self.action[i], self.reward[i] = obs, action, reward
+    self.next_obs[i], self.terminated[i] = next_obs, terminated
+    self.size += 1
+
+  def sample(self, rng: np.random.Generator, shape) -> sac.Transitions:
+    """`shape = (K, B)` transitions."""
+    index = rng.integers(0, min(self.size, len(self.reward)), shape)
+    return sac.Transitions(self.obs[index], self.action[index],
+                           self.reward[index], self.next_obs[index],
+                           self.terminated[index])
+
+
+def _make_env(version: str):
+  import gymnasium  # pylint: disable=g-import-not-at-top
+  with warnings.catch_warnings():
+    warnings.simplefilter('ignore')  # v4 is deprecated in favour of v5.
+    return gymnasium.make(_GYMNASIUM_IDS[version])
+
+
+def _evaluate(env, mode_fn, policy, episodes: int, seed: int) -> np.ndarray:
+  """Deterministic returns `[episodes]`; episode `i` is reset with seed+i."""
+  returns = []
+  for i in range(episodes):
+    obs, _ = env.reset(seed=seed + i)
+    total, ended = 0.0, False
+    while not ended:
+      action = np.asarray(mode_fn(policy, obs.astype(np.float32)))
+      obs, reward, terminated, truncated, _ = env.step(action)
+      total += float(reward)
+      ended = terminated or truncated
+    returns.append(total)
+  return np.asarray(returns)
+
+
+def main(argv):
+  launch.quiet_logs()
+  del argv
+  if not _WORKDIR.value:
+    raise app.UsageError('--workdir is required (metrics and the exported '
+                         'expert go there).')
+  for name, flag in (('total_env_steps', _TOTAL_ENV_STEPS),
+                     ('updates_per_call', _UPDATES_PER_CALL),
+                     ('eval_every', _EVAL_EVERY),
+                     ('eval_episodes', _EVAL_EPISODES)):
+    if flag.value <= 0:
+      raise app.UsageError(f'--{name}={flag.value} is not valid; expected a '
+                           'positive integer.')
+  if _LEARNING_STARTS.value < 0:
+    raise app.UsageError(f'--learning_starts={_LEARNING_STARTS.value} is not '
+                         'valid; expected a non-negative integer.')
+  config = _config()
+  version = _VERSION.value
+  env, eval_env = _make_env(version), _make_env(version)
+  obs_size = env.observation_space.shape[0]
+  action_size = env.action_space.shape[0]
+  learner = sac.make_sac(config, obs_size, action_size)
+  workdir = os.path.abspath(_WORKDIR.value)
+  os.makedirs(workdir, exist_ok=True)
+  print(f'SAC in Gymnasium {_GYMNASIUM_IDS[version]}: '
+        f'{_TOTAL_ENV_STEPS.value:,} steps on {jax.devices()[0]}; '
+        f'workdir {workdir}', flush=True)
+
+  update_many = jax.jit(learner.update_many)
+  act = jax.jit(lambda policy, obs, key, step: learner.act(
+      policy, obs, jax.random.fold_in(key, step)))
+  mode = jax.jit(learner.mode)
+  state = jax.jit(learner.init)(jax.random.PRNGKey(_SEED.value))
+  act_key = jax.random.PRNGKey(_SEED.value + 1)
+  rng = np.random.default_rng(_SEED.value)
+  buffer = ReplayBuffer(_TOTAL_ENV_STEPS.value, obs_size, action_size)
+  k, batch = _UPDATES_PER_CALL.value, config.batch_size
+
+  metrics_path = os.path.join(workdir, 'metrics.jsonl')
+  obs, _ = env.reset(seed=_SEED.value)
+  episode_return, train_returns = 0.0, []
+  best = -np.inf
+  start = time.perf_counter()
+  last_time, last_step = start, 0
+  learner_metrics = {}
+  for step in range(_TOTAL_ENV_STEPS.value):
+    if step < _LEARNING_STARTS.value:
+      action = rng.uniform(-1.0, 1.0, action_size).astype(np.float32)
+    else:
+      action = np.asarray(act(state.policy, obs.astype(np.float32), act_key,
+                              step))
+    next_obs, reward, terminated, truncated, _ = env.step(action)
+    buffer.add(obs, action, reward, next_obs, float(terminated))
+    episode_return += float(reward)
+    obs = next_obs
+    if terminated or truncated:
+      train_returns.append(episode_return)
+      episode_return = 0.0
+      obs, _ = env.reset()
+    if step + 1 > _LEARNING_STARTS.value and (step + 1) % k == 0:
+      state, learner_metrics = update_many(
+          state, buffer.sample(rng, (k, batch)))
+    if (step + 1) % _EVAL_EVERY.value == 0 or step + 1 == _TOTAL_ENV_STEPS.value:
+      returns = _evaluate(eval_env, mode, state.policy, _EVAL_EPISODES.value,
+                          seed=10_000 + step)
+      now = time.perf_counter()
+      row = {
+          'env_steps': step + 1,
+          'gradient_steps': int(state.updates),
+          'wallclock_s': now - start,
+          'Env_Steps_Per_Second': (step + 1 - last_step) / (now - last_time),
+          'Train_AverageReturn': (float(np.mean(train_returns[-10:]))
+                                  if train_returns else float('nan')),
+          'Eval_AverageReturn': float(np.mean(returns)),
+          'Eval_StdReturn': float(np.std(returns)),
+          **{name: float(np.mean(value))
+             for name, value in jax.device_get(learner_metrics).items()},
+      }
+      last_time, last_step = now, step + 1
+      improved = row['Eval_AverageReturn'] > best
+      if improved:
+        best = row['Eval_AverageReturn']
+        _export(workdir, learner, config, state, row, version)
+      print(f"steps {step + 1:,}  {row['Env_Steps_Per_Second']:.0f} steps/s  "
+            f"train return {row['Train_AverageReturn']:.1f}  eval return "
+            f"{row['Eval_AverageReturn']:.1f} +- {row['Eval_StdReturn']:.1f}"
+            f"{'  (exported)' if improved else ''}  "
+            f"alpha {row.get('alpha', float('nan')):.3f}", flush=True)
+      with open(metrics_path, 'a') as f:
+        f.write(json.dumps(row) + '\n')
+  print(f'best evaluation {best:.1f}; expert in {workdir}/expert')
+
+
+def _export(workdir, learner, config, state, row, version):
+  """Writes the expert (actor + identity normaliser), its card and a NumPy
+  policy file."""
+  expert_dir = os.path.join(workdir, 'expert')
+  params = jax.device_get(sac.export(state, learner.policy_spec.
+                                     observation_size))
+  checkpointer = ocp.StandardCheckpointer()
+  checkpointer.save(os.path.join(expert_dir, 'params'), params, force=True)
+  checkpointer.wait_until_finished()
+  card = {
+      'algorithm': 'sac',
+      'env': 'walker2d',
+      'env_options': {'version': version},
+      'simulator': f'gymnasium {_GYMNASIUM_IDS[version]} (C MuJoCo)',
+      'policy_spec': learner.policy_spec.to_dict(),
+      'eval': {
+          'Eval_AverageReturn': row['Eval_AverageReturn'],
+          'Eval_StdReturn': row['Eval_StdReturn'],
+          'Eval_NumEpisodes': _EVAL_EPISODES.value,
+      },
+      'env_steps': row['env_steps'],
+      'gradient_steps': row['gradient_steps'],
+      'wallclock_s': row['wallclock_s'],
+      'device': reporting.device_name(),
+      'seed': _SEED.value,
+      'config': dataclasses.asdict(config),
+      'learning_starts': _LEARNING_STARTS.value,
+      'command': 'python -m launch.train_expert_gymnasium ' +
+                 shlex.join(sys.argv[1:]),
+  }
+  with open(os.path.join(expert_dir, 'card.json'), 'w') as f:
+    json.dump(card, f, indent=2)
+  export.export_ppo_expert(
+      os.path.join(expert_dir, 'policy'), learner.policy_spec, params,
+      env={'name': 'walker2d', 'version': version},
+      metadata={'algorithm': 'sac', 'env_steps': row['env_steps']})
+
+
+if __name__ == '__main__':
+  app.run(main)
