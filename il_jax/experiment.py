@@ -114,6 +114,12 @@ def build(config: RunConfig):
 MEMBER_AXIS = 'members'
 
 
+def is_primary_process() -> bool:
+  """Whether this process writes a run's files (process 0 of a multi-host
+  run; always true on one host)."""
+  return jax.process_index() == 0
+
+
 def member_sharding(num_members: int) -> NamedSharding:
   """How the leading (member: seed x hyper-parameter) axis of a run's state
   is laid out over every device of every host.
@@ -186,7 +192,8 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
       the host metrics (each `[num_seeds]`).
 
   Returns:
-    The metric rows written so far (one per iteration and seed).
+    The metric rows written so far (one per iteration and seed), on every
+    process; only process 0 writes files other than checkpoints.
 
   Raises:
     ValueError: for invalid configs, or a workdir holding another run.
@@ -199,8 +206,12 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
   start = checkpointer.latest_step() if resume else None
   if start is not None:
     _check_same_config(workdir, config)
-  with open(os.path.join(workdir, CONFIG_FILE), 'w') as f:
-    json.dump(config.to_json(), f, indent=2)
+  # On several hosts every process computes, checkpoints (orbax coordinates
+  # them) and gathers the metrics; only process 0 writes the other files.
+  primary = is_primary_process()
+  if primary:
+    with open(os.path.join(workdir, CONFIG_FILE), 'w') as f:
+      json.dump(config.to_json(), f, indent=2)
 
   num = config.num_seeds
   if keys is None:
@@ -224,7 +235,8 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
     state = jax.device_put(state, sharding)
     if verbose:
       print(f'Resumed from iteration {start} in {workdir}')
-  writer = logging.MetricsWriter(workdir, resume_iteration=start)
+  writer = logging.MetricsWriter(workdir, resume_iteration=start,
+                                 primary=primary)
 
   stop = config.imitation.n_iter
   if stop_after is not None:
@@ -243,12 +255,14 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
           f'(seeds {np.flatnonzero(~np.isfinite(metrics["Training_Loss"]))}).')
     writer.write(metrics)
     checkpointer.save(i + 1, state)
-    if verbose:
+    if verbose and primary:
       print(logging.progress_line(metrics), flush=True)
     if progress is not None:
       progress(i, metrics)
   writer.close()
   checkpointer.close()
+  if not primary:
+    return writer.rows
   if stop == config.imitation.n_iter:
     curve = logging.plot_learning_curve(
         workdir, f'{config.algo} on {config.env} ({config.policy} policy)')

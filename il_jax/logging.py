@@ -43,22 +43,36 @@ class MetricsWriter:
     resume_iteration: iterations already completed by a resumed run; rows of
       later iterations (written after the last checkpoint of an interrupted
       run) are dropped so the files match the restored state.
+    primary: whether this process writes the files. In a multi-host run
+      every process holds the same gathered metrics and keeps its rows in
+      memory (`rows`), but only process 0 writes, so that hosts sharing a
+      file system do not write the same files at once.
   """
 
-  def __init__(self, workdir: str, resume_iteration: int = 0):
+  def __init__(self, workdir: str, resume_iteration: int = 0,
+               primary: bool = True):
     self._workdir = workdir
+    self._primary = primary
     rows = [r for r in read_metrics(workdir)
             if r['Iteration'] < resume_iteration]
+    self._rows = rows
+    self._tensorboard = None
+    if not primary:
+      return
     with open(os.path.join(workdir, METRICS_FILE), 'w') as f:
       f.writelines(json.dumps(r) + '\n' for r in rows)
-    self._rows = rows
     self._rewrite_csv()
     try:
       import tensorboardX  # pylint: disable=g-import-not-at-top
       self._tensorboard = tensorboardX.SummaryWriter(
           os.path.join(workdir, 'tensorboard'))
     except ImportError:
-      self._tensorboard = None
+      pass
+
+  @property
+  def rows(self) -> list[dict]:
+    """Every row of the run so far, resumed ones included."""
+    return list(self._rows)
 
   def _rewrite_csv(self) -> None:
     if not self._rows:
@@ -71,13 +85,15 @@ class MetricsWriter:
   def write(self, metrics: Mapping[str, np.ndarray]) -> None:
     """Appends one iteration's metrics (each `[S]`) to every output."""
     rows = _rows(metrics)
+    first = not self._rows
+    self._rows += rows
+    if not self._primary:
+      return
     with open(os.path.join(self._workdir, METRICS_FILE), 'a') as f:
       f.writelines(json.dumps(r) + '\n' for r in rows)
-    if not self._rows:
-      self._rows = rows
+    if first:
       self._rewrite_csv()
     else:
-      self._rows += rows
       with open(os.path.join(self._workdir, CSV_FILE), 'a', newline='') as f:
         csv.DictWriter(f, fieldnames=list(rows[0])).writerows(rows)
     if self._tensorboard is not None:

@@ -296,13 +296,14 @@ def run_group(g: Group, workdir: str, resume: bool = False,
       if json.load(f) != json.loads(json.dumps(members)):
         raise ValueError(f'{workdir} holds a group with other members; use a '
                          'new --workdir or the same spec to resume.')
-  with open(path, 'w') as f:
-    json.dump(members, f, indent=2)
+  if experiment.is_primary_process():
+    with open(path, 'w') as f:
+      json.dump(members, f, indent=2)
   return experiment.run(
       g.config, workdir, resume=resume, stop_after=stop_after, verbose=False,
       keys=g.keys(), hparams=g.hparams(),
-      progress=Progress(g.name, g.config.imitation.n_iter) if progress
-      else None)
+      progress=Progress(g.name, g.config.imitation.n_iter)
+      if progress and experiment.is_primary_process() else None)
 
 
 def write_plan(groups: Sequence[Group], workdir: str) -> None:

@@ -89,6 +89,18 @@ def test_resume_after_a_kill_between_metrics_and_checkpoint(uninterrupted,
   assert _without_timing(resumed) == _without_timing(expected)
 
 
+def test_only_the_primary_process_writes_files(uninterrupted, tmp_path,
+                                              monkeypatch):
+  # What process 1 of a multi-host run does: it computes, checkpoints and
+  # returns the same rows, but leaves every other file to process 0.
+  _, expected = uninterrupted
+  monkeypatch.setattr(experiment, 'is_primary_process', lambda: False)
+  workdir = str(tmp_path)
+  rows = experiment.run(_config(), workdir, verbose=False)
+  assert _without_timing(rows) == _without_timing(expected)
+  assert sorted(os.listdir(workdir)) == ['checkpoints']
+
+
 def test_resume_refuses_a_workdir_of_another_config(uninterrupted):
   workdir, _ = uninterrupted
   with pytest.raises(ValueError, match='another config'):
