@@ -9,6 +9,7 @@ iteration, and resumes from the last checkpoint of the same workdir.
 
 import dataclasses
 import json
+import math
 import os
 import time
 from types import MappingProxyType
@@ -120,19 +121,26 @@ def is_primary_process() -> bool:
   return jax.process_index() == 0
 
 
-def member_sharding(num_members: int) -> NamedSharding:
-  """How the leading (member: seed x hyper-parameter) axis of a run's state
-  is laid out over every device of every host.
+def run_mesh(num_members: int) -> Mesh:
+  """The 2-D mesh `('members', 'envs')` of every device of every host.
 
-  Members are independent, so splitting them over a 1-D mesh of all devices
-  (`PartitionSpec('members')`) needs no communication. When the member count
-  is not a multiple of the device count the state is replicated instead
-  (every device computes every member; correct, not faster).
+  Members (seed x hyper-parameter) are independent, so they are split first:
+  over `gcd(num_members, devices)` groups of devices, with no communication.
+  Each group then splits the environments of its members over its devices
+  (`envs.ShardEnvsWrapper`), so one seed with thousands of environments
+  uses every device too; the members' datasets and training steps are
+  replicated within a group.
   """
-  mesh = Mesh(np.asarray(jax.devices()), (MEMBER_AXIS,))
-  if num_members % jax.device_count() == 0:
-    return NamedSharding(mesh, PartitionSpec(MEMBER_AXIS))
-  return NamedSharding(mesh, PartitionSpec())
+  devices = np.asarray(jax.devices())
+  groups = math.gcd(num_members, devices.size)
+  return Mesh(devices.reshape(groups, devices.size // groups),
+              (MEMBER_AXIS, envs.ENV_AXIS))
+
+
+def member_sharding(num_members: int) -> NamedSharding:
+  """How the leading member axis of a run's state is laid out on
+  `run_mesh(num_members)`."""
+  return NamedSharding(run_mesh(num_members), PartitionSpec(MEMBER_AXIS))
 
 
 def _to_host(tree):
@@ -221,15 +229,21 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
         lambda x: jnp.broadcast_to(x, (num,)),
         core.HyperParams.from_config(config.imitation))
   sharding = member_sharding(num)
-  if verbose and not sharding.spec and jax.device_count() > 1:
-    print(f'{num} members do not split evenly over {jax.device_count()} '
-          'devices: replicating them on every device.')
+  mesh = sharding.mesh
+  if verbose and primary and mesh.shape[envs.ENV_AXIS] > 1:
+    print(f'{num} members over {mesh.shape[MEMBER_AXIS]} device group(s); '
+          f'each member\'s environments split over '
+          f'{mesh.shape[envs.ENV_AXIS]} devices.')
   keys, hparams = jax.device_put((keys, hparams), sharding)
-  init = jax.jit(jax.vmap(fns.init), out_shardings=sharding)
-  iteration = jax.jit(jax.vmap(fns.iteration, in_axes=(0, None)),
-                      out_shardings=sharding)
+  init = jax.jit(jax.vmap(fns.init, spmd_axis_name=MEMBER_AXIS),
+                 out_shardings=sharding)
+  iteration = jax.jit(
+      jax.vmap(fns.iteration, in_axes=(0, None), spmd_axis_name=MEMBER_AXIS),
+      out_shardings=sharding)
   if start is None:
-    state, start = init(keys, hparams), 0
+    with jax.set_mesh(mesh):  # traces the environments' split
+      state = init(keys, hparams)
+    start = 0
   else:
     state = checkpointer.restore(start, jax.eval_shape(init, keys, hparams))
     state = jax.device_put(state, sharding)
@@ -243,7 +257,8 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
     stop = min(stop, start + stop_after)
   for i in range(start, stop):
     began = time.perf_counter()
-    state, metrics = iteration(state, np.int32(i))
+    with jax.set_mesh(mesh):
+      state, metrics = iteration(state, np.int32(i))
     metrics = _to_host(metrics)
     seconds = time.perf_counter() - began
     metrics['Env_Steps_Per_Second'] = np.full(

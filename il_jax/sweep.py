@@ -235,13 +235,14 @@ def plan_text(groups: Sequence[Group]) -> str:
   for g in groups:
     config = g.config
     points = sorted({r.point for r in g.runs})
-    sharded = len(g.runs) % jax.device_count() == 0
+    mesh = experiment.run_mesh(len(g.runs)).shape
     lines.append(
         f'  {g.name}: {len(g.runs)} members ({len(points)} points x seeds), '
         f'{config.algo} on {config.env}, {config.policy} '
         f'{dict(config.policy_options)}, num_envs='
         f'{config.imitation.num_envs}, n_iter={config.imitation.n_iter}; '
-        f"{'sharded' if sharded else 'replicated'} over devices")
+        f"members split over {mesh[experiment.MEMBER_AXIS]} device "
+        f"group(s), environments over {mesh[envs.ENV_AXIS]} device(s) each")
     lines += [f'    {p}' for p in points]
   return '\n'.join(lines)
 

@@ -6,10 +6,14 @@ from il_jax.envs.registry import env_class
 from il_jax.envs.registry import make
 from il_jax.envs.registry import registered_names
 from il_jax.envs.wrappers import AutoResetWrapper
+from il_jax.envs.wrappers import ENV_AXIS
+from il_jax.envs.wrappers import ShardEnvsWrapper
 from il_jax.envs.wrappers import wrap
 
 __all__ = [
     'AutoResetWrapper',
+    'ENV_AXIS',
+    'ShardEnvsWrapper',
     'env_class',
     'episode_stats',
     'make',

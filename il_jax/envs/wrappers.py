@@ -6,14 +6,21 @@ episode of an environment from the one initial state it cached at the first
 reset; imitation learning evaluates and aggregates over the initial-state
 distribution (Gymnasium samples a fresh one every episode), so our
 `AutoResetWrapper` draws a fresh initial state for every new episode.
+`ShardEnvsWrapper` splits the batch of environments over devices when a mesh
+with an `'envs'` axis is in context.
 """
 
 import jax
 import jax.numpy as jnp
 from brax.envs.base import Env, State, Wrapper
 from brax.envs.wrappers.training import EpisodeWrapper, VmapWrapper
+from jax.sharding import PartitionSpec
 
 from il_jax.envs.validation import check_positive
+
+# Mesh axis over which a batch of environments is split (see
+# `ShardEnvsWrapper`).
+ENV_AXIS = 'envs'
 
 # Keys of `State.info` written by `EpisodeWrapper` and `AutoResetWrapper`: they
 # describe the episode that just ended and must survive the reset.
@@ -69,11 +76,48 @@ class AutoResetWrapper(Wrapper):
         info=info)
 
 
+class ShardEnvsWrapper(Wrapper):
+  """Splits the batch `[B]` of environments over the mesh axis `'envs'`.
+
+  When the mesh in context (`jax.set_mesh`) has an `'envs'` axis of size
+  `d > 1`, every state leaf with a leading dimension divisible by `d` is
+  constrained to `PartitionSpec('envs')`, so each device steps `B / d`
+  environments (under a `vmap` over members with `spmd_axis_name`, the
+  member axis keeps its own sharding). Without such a mesh it does nothing,
+  so single-device programs are unchanged.
+  """
+
+  def reset(self, rng: jax.Array) -> State:
+    return split_envs(self.env.reset(rng))
+
+  def step(self, state: State, action: jax.Array) -> State:
+    return split_envs(self.env.step(state, action))
+
+
+def split_envs(tree):
+  """Constrains `tree`'s leaves `[B, ...]` to be split over `'envs'` (see
+  `ShardEnvsWrapper`); the identity without such a mesh in context."""
+  mesh = jax.sharding.get_abstract_mesh()
+  if mesh.empty or ENV_AXIS not in mesh.axis_names:
+    return tree
+  size = dict(mesh.shape)[ENV_AXIS]
+  if size == 1:
+    return tree
+
+  def constrain(x):
+    if getattr(x, 'ndim', 0) >= 1 and x.shape[0] % size == 0:
+      return jax.lax.with_sharding_constraint(x, PartitionSpec(ENV_AXIS))
+    return x
+
+  return jax.tree.map(constrain, tree)
+
+
 def wrap(env: Env,
          episode_length: int = 1000,
          action_repeat: int = 1,
          auto_reset: bool = True) -> Env:
-  """Adds an episode limit, vmap over a batch and (optionally) auto-reset.
+  """Adds an episode limit, vmap over a batch, (optionally) auto-reset, and
+  the split of the batch over an `'envs'` mesh axis when one is in context.
 
   The wrapped environment takes a batch of raw keys `[B, 2]` in `reset` and
   actions `[B, action_size]` in `step`. Episode statistics of the episodes that
@@ -91,4 +135,4 @@ def wrap(env: Env,
   env = VmapWrapper(env)
   if auto_reset:
     env = AutoResetWrapper(env)
-  return env
+  return ShardEnvsWrapper(env)
