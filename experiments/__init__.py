@@ -2,3 +2,35 @@
 from a label to an `il_jax.experiment.RunConfig`; `python -m launch.reproduce
 --experiment=<module>` runs them and writes the table and plot to RESULTS.md.
 """
+
+import dataclasses
+
+from il_jax.config import HGDAggerConfig, ImitationConfig
+from il_jax.experiment import RunConfig
+
+
+def label_efficiency_runs(env: str, imitation: ImitationConfig,
+                          num_seeds: int) -> dict[str, RunConfig]:
+  """BC, DAgger and HG-DAgger with each gate on one protocol.
+
+  HG-DAgger takes over where the gate value exceeds the 0.9 quantile of the
+  previous iteration's values and drives for 10 steps (window release); the
+  ensemble gate uses an ensemble policy (5 MLPs by default: the mean action
+  drives, the members' disagreement gates).
+  """
+
+  def hg(gate: str) -> HGDAggerConfig:
+    return HGDAggerConfig(**dataclasses.asdict(imitation), gate=gate,
+                          threshold_quantile=0.9, min_control_steps=10)
+
+  def run(algo, config, policy='mlp'):
+    return RunConfig(algo=algo, env=env, policy=policy, num_seeds=num_seeds,
+                     imitation=config)
+
+  return {
+      'BC': run('bc', imitation),
+      'DAgger': run('dagger', imitation),
+      'HG-DAgger (discrepancy)': run('hg_dagger', hg('discrepancy')),
+      'HG-DAgger (safety)': run('hg_dagger', hg('safety')),
+      'HG-DAgger (ensemble)': run('hg_dagger', hg('ensemble'), 'ensemble'),
+  }

@@ -10,8 +10,19 @@ import warnings
 import numpy as np
 
 from il_jax import numpy_policy
+from il_jax.envs.validation import check_choice
 
-_GYMNASIUM_IDS = {'v4': 'Walker2d-v4', 'v5': 'Walker2d-v5'}
+GYMNASIUM_IDS = {'v4': 'Walker2d-v4', 'v5': 'Walker2d-v5'}
+
+
+def make_env(version: str, max_episode_steps: int | None = None):
+  """Gymnasium's `Walker2d-<version>` (1000-step limit unless given)."""
+  check_choice('version', version, GYMNASIUM_IDS)
+  import gymnasium  # pylint: disable=g-import-not-at-top
+  with warnings.catch_warnings():
+    warnings.simplefilter('ignore')  # v4 is deprecated in favour of v5.
+    return gymnasium.make(GYMNASIUM_IDS[version],
+                          max_episode_steps=max_episode_steps)
 
 
 def check_env(policy: numpy_policy.NumpyPolicy, env_name: str,
@@ -60,14 +71,10 @@ def evaluate_gymnasium(policy_file: str, version: str | None = None,
                      'integer.')
   policy = numpy_policy.load_numpy_policy(policy_file)
   version = policy_version(policy, version)
-  if version not in _GYMNASIUM_IDS:
+  if version not in GYMNASIUM_IDS:
     raise ValueError(f'version={version!r} is not valid; expected one of '
-                     f'{sorted(_GYMNASIUM_IDS)}.')
-  import gymnasium  # pylint: disable=g-import-not-at-top
-  with warnings.catch_warnings():
-    warnings.simplefilter('ignore')  # v4 is deprecated in favour of v5.
-    env = gymnasium.make(_GYMNASIUM_IDS[version],
-                         max_episode_steps=max_episode_steps)
+                     f'{sorted(GYMNASIUM_IDS)}.')
+  env = make_env(version, max_episode_steps)
   check_env(policy, 'walker2d', version, env.observation_space.shape[0],
              env.action_space.shape[0])
   returns, lengths = [], []

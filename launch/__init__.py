@@ -1,5 +1,6 @@
 """absl-flag entry points; run them as modules from the repo root: `python -m launch.train`."""
 
+from absl import app
 from absl import flags
 from absl import logging
 
@@ -12,3 +13,13 @@ def quiet_logs() -> None:
   """
   if not flags.FLAGS['verbosity'].present:
     logging.set_verbosity(logging.WARNING)
+
+
+def parse_sizes(name: str, values: list[str]) -> tuple[int, ...]:
+  """A list flag of layer widths (`--name=256,256`) as integers."""
+  try:
+    return tuple(int(v) for v in values)
+  except ValueError:
+    raise app.UsageError(
+        f'--{name}={",".join(values)} is not valid; expected comma-separated '
+        'integers, e.g. 256,256.') from None

@@ -98,15 +98,6 @@ _NUM_EVAL_ENVS = flags.DEFINE_integer('num_eval_envs', _DEFAULTS.num_eval_envs,
                                       'Episodes per deterministic evaluation.')
 
 
-def _sizes(name: str, values: list[str]) -> tuple[int, ...]:
-  try:
-    return tuple(int(v) for v in values)
-  except ValueError:
-    raise app.UsageError(
-        f'--{name}={",".join(values)} is not valid; expected comma-separated '
-        'integers, e.g. 256,256.') from None
-
-
 def _config() -> ppo.PPOConfig:
   try:
     return ppo.PPOConfig(
@@ -127,8 +118,10 @@ def _config() -> ppo.PPOConfig:
         entropy_coef=_ENTROPY_COEF.value,
         reward_scaling=_REWARD_SCALING.value,
         normalize_observations=_NORMALIZE_OBS.value,
-        policy_hidden_sizes=_sizes('policy_hidden_sizes', _POLICY_HIDDEN.value),
-        value_hidden_sizes=_sizes('value_hidden_sizes', _VALUE_HIDDEN.value),
+        policy_hidden_sizes=launch.parse_sizes('policy_hidden_sizes',
+                                                _POLICY_HIDDEN.value),
+        value_hidden_sizes=launch.parse_sizes('value_hidden_sizes',
+                                               _VALUE_HIDDEN.value),
         activation=_ACTIVATION.value,
         num_eval_envs=_NUM_EVAL_ENVS.value)
   except ValueError as error:

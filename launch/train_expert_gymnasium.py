@@ -27,7 +27,6 @@ import os
 import shlex
 import sys
 import time
-import warnings
 
 import jax
 import numpy as np
@@ -36,13 +35,13 @@ from absl import app, flags
 
 from il_jax import export
 from il_jax.experts import sac
+from il_jax.gymnasium_evaluation import GYMNASIUM_IDS, make_env
 from launch import reporting
 import launch
 
 _DEFAULTS = sac.SACConfig()
-_GYMNASIUM_IDS = {'v4': 'Walker2d-v4', 'v5': 'Walker2d-v5'}
 
-_VERSION = flags.DEFINE_enum('version', 'v4', sorted(_GYMNASIUM_IDS),
+_VERSION = flags.DEFINE_enum('version', 'v4', sorted(GYMNASIUM_IDS),
                              'Gymnasium Walker2d version to train in.')
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Metrics and the export.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Random seed.')
@@ -75,20 +74,13 @@ _DISCOUNT = flags.DEFINE_float('discount', _DEFAULTS.discount, 'Discount.')
 _TAU = flags.DEFINE_float('tau', _DEFAULTS.tau, 'Target Polyak step.')
 
 
-def _sizes(name: str, values: list[str]) -> tuple[int, ...]:
-  try:
-    return tuple(int(v) for v in values)
-  except ValueError:
-    raise app.UsageError(
-        f'--{name}={",".join(values)} is not valid; expected comma-separated '
-        'integers, e.g. 256,256.') from None
-
-
 def _config() -> sac.SACConfig:
   try:
     return sac.SACConfig(
-        policy_hidden_sizes=_sizes('policy_hidden_sizes', _POLICY_HIDDEN.value),
-        q_hidden_sizes=_sizes('q_hidden_sizes', _Q_HIDDEN.value),
+        policy_hidden_sizes=launch.parse_sizes('policy_hidden_sizes',
+                                                _POLICY_HIDDEN.value),
+        q_hidden_sizes=launch.parse_sizes('q_hidden_sizes',
+                                           _Q_HIDDEN.value),
         activation=_ACTIVATION.value,
         batch_size=_BATCH_SIZE.value,
         policy_learning_rate=_POLICY_LR.value,
@@ -124,13 +116,6 @@ class ReplayBuffer:
                            self.terminated[index])
 
 
-def _make_env(version: str):
-  import gymnasium  # pylint: disable=g-import-not-at-top
-  with warnings.catch_warnings():
-    warnings.simplefilter('ignore')  # v4 is deprecated in favour of v5.
-    return gymnasium.make(_GYMNASIUM_IDS[version])
-
-
 def _evaluate(env, mode_fn, policy, episodes: int, seed: int) -> np.ndarray:
   """Deterministic returns `[episodes]`; episode `i` is reset with seed+i."""
   returns = []
@@ -164,13 +149,13 @@ def main(argv):
                          'valid; expected a non-negative integer.')
   config = _config()
   version = _VERSION.value
-  env, eval_env = _make_env(version), _make_env(version)
+  env, eval_env = make_env(version), make_env(version)
   obs_size = env.observation_space.shape[0]
   action_size = env.action_space.shape[0]
   learner = sac.make_sac(config, obs_size, action_size)
   workdir = os.path.abspath(_WORKDIR.value)
   os.makedirs(workdir, exist_ok=True)
-  print(f'SAC in Gymnasium {_GYMNASIUM_IDS[version]}: '
+  print(f'SAC in Gymnasium {GYMNASIUM_IDS[version]}: '
         f'{_TOTAL_ENV_STEPS.value:,} steps on {jax.devices()[0]}; '
         f'workdir {workdir}', flush=True)
 
@@ -252,7 +237,7 @@ def _export(workdir, learner, config, state, row, version):
       'algorithm': 'sac',
       'env': 'walker2d',
       'env_options': {'version': version},
-      'simulator': f'gymnasium {_GYMNASIUM_IDS[version]} (C MuJoCo)',
+      'simulator': f'gymnasium {GYMNASIUM_IDS[version]} (C MuJoCo)',
       'policy_spec': learner.policy_spec.to_dict(),
       'eval': {
           'Eval_AverageReturn': row['Eval_AverageReturn'],

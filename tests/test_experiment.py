@@ -7,10 +7,8 @@ import pytest
 
 from il_jax import experiment
 from il_jax.config import ImitationConfig
+from metric_rows import without_timing
 
-# Wall-clock measurements differ between any two runs; everything else must
-# be identical between an interrupted-and-resumed run and an uninterrupted one.
-_TIMING = ('Env_Steps_Per_Second', 'Iteration_Seconds')
 
 SMALL = ImitationConfig(n_iter=4, num_envs=2, expert_steps_per_env=50,
                         steps_per_iter=100, train_steps_per_iter=50,
@@ -23,10 +21,6 @@ def _config(**overrides):
                 num_seeds=2, imitation=SMALL)
   fields.update(overrides)
   return experiment.RunConfig(**fields)
-
-
-def _without_timing(rows):
-  return [{k: v for k, v in r.items() if k not in _TIMING} for r in rows]
 
 
 @pytest.fixture(scope='module')
@@ -73,7 +67,7 @@ def test_resume_reproduces_the_uninterrupted_run(uninterrupted, tmp_path,
   experiment.run(_config(), workdir, stop_after=interrupt_after,
                  verbose=False)
   resumed = experiment.run(_config(), workdir, resume=True, verbose=False)
-  assert _without_timing(resumed) == _without_timing(expected)
+  assert without_timing(resumed) == without_timing(expected)
 
 
 def test_resume_after_a_kill_between_metrics_and_checkpoint(uninterrupted,
@@ -86,7 +80,7 @@ def test_resume_after_a_kill_between_metrics_and_checkpoint(uninterrupted,
   os.rename(os.path.join(checkpoints, '2'),
             os.path.join(str(tmp_path), 'lost'))
   resumed = experiment.run(_config(), workdir, resume=True, verbose=False)
-  assert _without_timing(resumed) == _without_timing(expected)
+  assert without_timing(resumed) == without_timing(expected)
 
 
 def test_only_the_primary_process_writes_files(uninterrupted, tmp_path,
@@ -97,7 +91,7 @@ def test_only_the_primary_process_writes_files(uninterrupted, tmp_path,
   monkeypatch.setattr(experiment, 'is_primary_process', lambda: False)
   workdir = str(tmp_path)
   rows = experiment.run(_config(), workdir, verbose=False)
-  assert _without_timing(rows) == _without_timing(expected)
+  assert without_timing(rows) == without_timing(expected)
   assert sorted(os.listdir(workdir)) == ['checkpoints']
 
 

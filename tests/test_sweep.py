@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from il_jax import experiment, sweep
+from metric_rows import assert_rows_close, without_timing
 
 TINY = dict(env='tightrope', policy='mlp', size=16, n_iter=3, num_envs=2,
             expert_steps_per_env=20, steps_per_iter=40,
@@ -21,11 +22,6 @@ TINY = dict(env='tightrope', policy='mlp', size=16, n_iter=3, num_envs=2,
 SPEC = {'base': {**TINY, 'algo': 'dagger', 'beta_schedule': 'linear'},
         'grid': {'learning_rate': [3e-3, 3e-2], 'beta': [0.2, 0.9]},
         'seeds': 2}
-_TIMING = ('Env_Steps_Per_Second', 'Iteration_Seconds')
-
-
-def _without_timing(rows):
-  return [{k: v for k, v in r.items() if k not in _TIMING} for r in rows]
 
 
 def test_expand_is_the_grid_times_the_seeds():
@@ -119,7 +115,7 @@ def test_a_member_equals_its_standalone_run(group_run, tmp_path):
   alone = experiment.run(g.runs[m].config, str(tmp_path), verbose=False)
   member = [r for r in rows if r['Seed'] == m]
   assert len(member) == len(alone) == 3
-  for got, want in zip(_without_timing(member), _without_timing(alone)):
+  for got, want in zip(without_timing(member), without_timing(alone)):
     assert got.keys() == want.keys()
     for name in want:
       if name != 'Seed':
@@ -176,6 +172,7 @@ _SHARDED_SCRIPT = textwrap.dedent('''
     import json, os, sys
     import jax
     from il_jax import experiment, sweep
+from metric_rows import assert_rows_close, without_timing
     assert jax.device_count() == 4, jax.devices()
     (g,) = sweep.group(sweep.expand(json.loads({spec!r})))
     assert experiment.member_sharding(len(g.runs)).spec == (
@@ -202,16 +199,6 @@ def test_four_simulated_devices_equal_one(group_run, tmp_path):
   # compiles a batch of 2 members per device differently from a batch of 8
   # (fusion and vectorisation of the float32 reductions), so the results are
   # equal to float32 rounding, not bit for bit; integers are exact.
-  sharded, expected = _without_timing(sharded), _without_timing(expected)
   assert len(sharded) == len(expected) == 8 * 3
-  worst = 0.0
-  for got, want in zip(sharded, expected):
-    assert got.keys() == want.keys()
-    for name, value in want.items():
-      if isinstance(value, int):
-        assert got[name] == value, name
-      else:
-        np.testing.assert_allclose(got[name], value, rtol=1e-4, atol=1e-5,
-                                   err_msg=name)
-        worst = max(worst, abs(got[name] - value))
+  worst = assert_rows_close(sharded, expected)
   print(f'largest difference, 4 devices vs 1: {worst:.2e}')

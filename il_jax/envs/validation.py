@@ -22,6 +22,16 @@ def check_positive(name: str, value: Any, integer: bool = False) -> None:
     raise ValueError(f'{name}={value!r} is not valid; expected {expected}.')
 
 
+def check_layer_sizes(name: str, sizes: Any) -> tuple[int, ...]:
+  """Returns `sizes` as a tuple, or raises ValueError unless it is a
+  non-empty sequence of positive integers (hidden-layer widths)."""
+  sizes = tuple(sizes)
+  if not sizes or any(not is_int(s) or s <= 0 for s in sizes):
+    raise ValueError(f'{name}={sizes!r} is not valid; expected a non-empty '
+                     'tuple of positive integers.')
+  return sizes
+
+
 def is_int(value: Any) -> bool:
   """Whether `value` is a Python or NumPy integer (bools are not: `size=True`
   is always a mistake)."""

@@ -41,7 +41,7 @@ from brax.envs.base import Env, State
 from flax import struct
 
 from il_jax import envs
-from il_jax.envs.validation import check_positive
+from il_jax.envs.validation import check_layer_sizes, check_positive
 from il_jax.experts import ppo_networks
 from il_jax.types import EpisodeStats, Metrics, Params, PRNGKey
 
@@ -111,13 +111,8 @@ class PPOConfig:
           f'iteration (num_envs * unroll_length * action_repeat = '
           f'{self.env_steps_per_iteration}).')
     for name in ('policy_hidden_sizes', 'value_hidden_sizes'):
-      sizes = tuple(getattr(self, name))
-      if not sizes or any(
-          isinstance(s, bool) or not isinstance(s, int) or s <= 0
-          for s in sizes):
-        raise ValueError(f'{name}={sizes!r} is not valid; expected a '
-                         'non-empty tuple of positive integers.')
-      object.__setattr__(self, name, sizes)
+      object.__setattr__(self, name,
+                         check_layer_sizes(name, getattr(self, name)))
     # Builds the spec once so that a bad activation fails here.
     ppo_networks.PolicySpec(1, 1, self.policy_hidden_sizes, self.activation)
 

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from il_jax.envs.validation import check_positive
+from il_jax.envs.validation import check_layer_sizes, check_positive
 from il_jax.experts import ppo_networks
 from il_jax.types import Action, Metrics, Observation, Params, PRNGKey
 
@@ -62,13 +62,8 @@ class SACConfig:
         raise ValueError(f'{name}={value!r} is not valid; expected a number '
                          'in [0, 1].')
     for name in ('policy_hidden_sizes', 'q_hidden_sizes'):
-      sizes = tuple(getattr(self, name))
-      if not sizes or any(
-          isinstance(s, bool) or not isinstance(s, int) or s <= 0
-          for s in sizes):
-        raise ValueError(f'{name}={sizes!r} is not valid; expected a '
-                         'non-empty tuple of positive integers.')
-      object.__setattr__(self, name, sizes)
+      object.__setattr__(self, name,
+                         check_layer_sizes(name, getattr(self, name)))
     # Builds a spec once so that a bad activation fails here.
     ppo_networks.PolicySpec(1, 1, self.policy_hidden_sizes, self.activation)
 

@@ -1,0 +1,22 @@
+"""Expert labels needed on Walker2d: BC, DAgger and HG-DAgger with each gate.
+
+The CS285 Walker2d protocol of `walker2d_bc_vs_dagger` (2 expert
+trajectories of 1000 steps, 1000 learner steps per iteration, 1000 gradient
+steps per iteration at batch 100 and learning rate 5e-3, a 2x64 MLP),
+shortened to fit a 2-core CPU: 6 iterations, 3 seeds, evaluation over 3
+episodes. HG-DAgger aggregates only the steps the expert drove (see
+`experiments.label_efficiency_runs`); its safety gate measures Walker2d's
+distance to the torso height and angle limits.
+"""
+
+from experiments import label_efficiency_runs
+from il_jax.config import ImitationConfig
+
+DESCRIPTION = 'Walker2d: return against expert labels (3 seeds)'
+X_AXIS = 'Expert_Labels'
+_IMITATION = ImitationConfig(
+    n_iter=6, num_envs=1, expert_steps_per_env=2000, steps_per_iter=1000,
+    train_steps_per_iter=1000, train_batch_size=100, learning_rate=5e-3,
+    eval_episodes=3, episode_length=1000)
+
+RUNS = label_efficiency_runs('walker2d', _IMITATION, num_seeds=3)

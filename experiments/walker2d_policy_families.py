@@ -1,0 +1,30 @@
+"""Walker2d return per policy family, BC and DAgger (the CS285 protocol,
+shortened for a 2-core CPU).
+
+2 expert trajectories of 1000 steps, 1000 learner steps relabelled per
+DAgger iteration, 1000 gradient steps per iteration at batch 100, 2x64 tanh
+networks with each family's default options; 4 iterations, 3 seeds,
+evaluation over 2 episodes of 1000 steps with the policy's deterministic
+`mode`. The learning rate is 1e-3 for every family (as on fork): CS285's
+5e-3 suits the MSE regressor but not every likelihood.
+"""
+
+from il_jax.config import ImitationConfig
+from il_jax.experiment import RunConfig
+
+DESCRIPTION = 'Walker2d: return per policy family (3 seeds)'
+TABLE = 'final'
+_IMITATION = ImitationConfig(
+    n_iter=4, num_envs=1, expert_steps_per_env=2000, steps_per_iter=1000,
+    train_steps_per_iter=1000, train_batch_size=100, learning_rate=1e-3,
+    eval_episodes=2, episode_length=1000)
+FAMILIES = ('mlp', 'gaussian', 'mog', 'cvae', 'diffusion', 'autoregressive',
+            'ensemble')
+
+RUNS = {
+    f'{algo_label} {family}': RunConfig(
+        algo=algo, env='walker2d', policy=family, num_seeds=3,
+        imitation=_IMITATION)
+    for family in FAMILIES
+    for algo_label, algo in (('BC', 'bc'), ('DAgger', 'dagger'))
+}
