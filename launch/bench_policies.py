@@ -60,7 +60,7 @@ def measure(family: str, batch_size: int) -> dict:
       obs=jax.random.normal(obs_key, (_DATASET, _OBS)),
       action=jax.random.uniform(act_key, (_DATASET, _ACT), minval=-1.0,
                                 maxval=1.0))
-  params = policy.init(init_key)
+  params = policy.init(init_key, dataset.obs[:1])
   opt_state = optimizer.init(params)
 
   @jax.jit

@@ -8,6 +8,8 @@ std per iteration and a PNG of the learning curves are written to
 `experiments/<experiment>/` and appended to RESULTS.md. A module may set
 `METRIC` (default 'Eval_AverageReturn'), `X_AXIS` ('Iteration' or
 'Expert_Labels') and `TABLE` ('per_iteration' or 'final').
+`--only=<label>,...` runs part of an experiment (e.g. half of it in each of
+two processes); running it again without `--only` then only tabulates.
 """
 
 import importlib
@@ -26,6 +28,10 @@ _EXPERIMENT = flags.DEFINE_string('experiment', 'tightrope_bc_vs_dagger',
 _WORKDIR = flags.DEFINE_string('workdir', 'runs', 'Where runs are written.')
 _RESULTS = flags.DEFINE_string('results', 'RESULTS.md',
                                'File to append the table to ("" for none).')
+_ONLY = flags.DEFINE_list(
+    'only', None, 'Run only these labels of the experiment and write no '
+    'table: to split an experiment over processes. A later run without it '
+    'resumes the finished runs (nothing to compute) and tabulates them.')
 
 
 def _per_iteration(rows, name):
@@ -58,12 +64,21 @@ def main(_):
   module = importlib.import_module(f'experiments.{_EXPERIMENT.value}')
   out_dir = os.path.join('experiments', _EXPERIMENT.value)
   os.makedirs(out_dir, exist_ok=True)
+  runs = module.RUNS
+  if _ONLY.value:
+    unknown = sorted(set(_ONLY.value) - set(runs))
+    if unknown:
+      raise app.UsageError(f'--only names unknown runs {unknown}; the '
+                           f'experiment has {list(runs)}.')
+    runs = {label: runs[label] for label in _ONLY.value}
   results = {}
-  for label, config in module.RUNS.items():
+  for label, config in runs.items():
     workdir = os.path.join(_WORKDIR.value, _EXPERIMENT.value, label)
     print(f'== {label}: {config.algo} on {config.env}, {config.num_seeds} '
           f'seeds -> {workdir}')
     results[label] = experiment.run(config, workdir, resume=True)
+  if _ONLY.value:
+    return
 
   expert = float(np.mean(_per_iteration(next(iter(results.values())),
                                         'Expert_AverageReturn')))

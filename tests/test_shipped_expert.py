@@ -40,7 +40,9 @@ def outcomes():
       state = env.step(state, act(which, state.obs, step_key))
       # Distance walked while upright: x velocity times the step time (8 ms).
       forward = forward + alive * state.metrics['x_velocity'] * 0.008
-      alive = alive * (1.0 - state.done)
+      # `done` includes the time limit at the last step; only falls count.
+      fell = state.done * (1.0 - state.info['truncation'])
+      alive = alive * (1.0 - fell)
       return (state, alive, forward), None
 
     init = (state, jnp.ones(_NUM_ENVS), jnp.zeros(_NUM_ENVS))
