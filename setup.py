@@ -49,8 +49,11 @@ setuptools.setup(
     version='0.1.0',
     description='Imitation learning (BC, DAgger, HG-DAgger) in JAX/Flax on MJX.',
     packages=setuptools.find_packages(include=['il_jax', 'il_jax.*']),
+    # Shipped experts: card, NumPy export and orbax parameters (whose files
+    # nest up to four directories below the expert's).
     package_data={'il_jax': ['envs/assets/*.xml', 'experts/assets/*/*',
-                            'experts/assets/*/*/*']},
+                            'experts/assets/*/*/*', 'experts/assets/*/*/*/*',
+                            'experts/assets/*/*/*/*/*']},
     python_requires='>=3.11',
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS_REQUIRE,

@@ -113,6 +113,20 @@ def main(argv):
   ]
   if 'command' in card:
     lines.append(f"- Command: `{card['command']}`")
+  if 'notes' in card:
+    lines.append(f"- Notes: {card['notes']}")
+  if card['algorithm'] == 'sac':
+    lines += [
+        '', '## Why SAC on a CPU', '',
+        'The plan was PPO on a GPU on our MJX `fast` preset '
+        '(`launch/train_expert.py`, target >= 5000 in <= 10 min on one '
+        'H100). No session that built this code had a GPU, and MJX on a '
+        'CPU steps about a thousand env-steps/s, too slow for PPO\'s '
+        '10^7+ steps. SAC needs about 10^6 steps, which Gymnasium\'s C '
+        'MuJoCo delivers on one CPU core at the cost of one gradient step '
+        'per environment step (`launch/train_expert_gymnasium.py`). The '
+        'expert therefore learned on Gymnasium\'s physics, not on MJX; '
+        'the table above shows how well it transfers to both presets.']
   with open(_OUT.value, 'w') as f:
     f.write('\n'.join(lines) + '\n')
   print(f'wrote {_OUT.value}')
