@@ -172,7 +172,6 @@ _SHARDED_SCRIPT = textwrap.dedent('''
     import json, os, sys
     import jax
     from il_jax import experiment, sweep
-from metric_rows import assert_rows_close, without_timing
     assert jax.device_count() == 4, jax.devices()
     (g,) = sweep.group(sweep.expand(json.loads({spec!r})))
     assert experiment.member_sharding(len(g.runs)).spec == (
