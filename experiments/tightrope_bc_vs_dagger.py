@@ -11,7 +11,7 @@ from il_jax.experiment import RunConfig
 
 DESCRIPTION = 'tightrope: BC vs DAgger (CS285 protocol, 5 seeds)'
 _LENGTH = 200
-_IMITATION = ImitationConfig(
+IMITATION = ImitationConfig(
     n_iter=10, num_envs=2, expert_steps_per_env=_LENGTH,
     steps_per_iter=2 * _LENGTH, train_steps_per_iter=1000,
     train_batch_size=100, learning_rate=5e-3, eval_episodes=16,
@@ -19,6 +19,6 @@ _IMITATION = ImitationConfig(
 
 RUNS = {
     algo_label: RunConfig(algo=algo, env='tightrope', policy='mlp',
-                          num_seeds=5, imitation=_IMITATION)
+                          num_seeds=5, imitation=IMITATION)
     for algo_label, algo in (('BC', 'bc'), ('DAgger', 'dagger'))
 }

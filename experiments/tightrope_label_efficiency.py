@@ -7,15 +7,9 @@ iterations, 5 seeds). HG-DAgger aggregates only the steps the expert drove
 """
 
 from experiments import label_efficiency_runs
-from il_jax.config import ImitationConfig
+from experiments.tightrope_bc_vs_dagger import IMITATION
 
 DESCRIPTION = 'tightrope: return against expert labels (5 seeds)'
 X_AXIS = 'Expert_Labels'
-_LENGTH = 200
-_IMITATION = ImitationConfig(
-    n_iter=10, num_envs=2, expert_steps_per_env=_LENGTH,
-    steps_per_iter=2 * _LENGTH, train_steps_per_iter=1000,
-    train_batch_size=100, learning_rate=5e-3, eval_episodes=16,
-    episode_length=_LENGTH)
 
-RUNS = label_efficiency_runs('tightrope', _IMITATION, num_seeds=5)
+RUNS = label_efficiency_runs('tightrope', IMITATION, num_seeds=5)

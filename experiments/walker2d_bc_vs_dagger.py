@@ -12,13 +12,13 @@ from il_jax.config import ImitationConfig
 from il_jax.experiment import RunConfig
 
 DESCRIPTION = 'Walker2d: BC vs DAgger (CS285 protocol, 5 seeds)'
-_IMITATION = ImitationConfig(
+IMITATION = ImitationConfig(
     n_iter=10, num_envs=1, expert_steps_per_env=2000, steps_per_iter=1000,
     train_steps_per_iter=1000, train_batch_size=100, learning_rate=5e-3,
     eval_episodes=5, episode_length=1000)
 
 RUNS = {
     algo_label: RunConfig(algo=algo, env='walker2d', policy='mlp',
-                          num_seeds=5, imitation=_IMITATION)
+                          num_seeds=5, imitation=IMITATION)
     for algo_label, algo in (('BC', 'bc'), ('DAgger', 'dagger'))
 }

@@ -9,14 +9,14 @@ episodes. HG-DAgger aggregates only the steps the expert drove (see
 distance to the torso height and angle limits.
 """
 
+import dataclasses
+
 from experiments import label_efficiency_runs
-from il_jax.config import ImitationConfig
+from experiments import walker2d_bc_vs_dagger
 
 DESCRIPTION = 'Walker2d: return against expert labels (3 seeds)'
 X_AXIS = 'Expert_Labels'
-_IMITATION = ImitationConfig(
-    n_iter=6, num_envs=1, expert_steps_per_env=2000, steps_per_iter=1000,
-    train_steps_per_iter=1000, train_batch_size=100, learning_rate=5e-3,
-    eval_episodes=3, episode_length=1000)
+_IMITATION = dataclasses.replace(walker2d_bc_vs_dagger.IMITATION, n_iter=6,
+                                 eval_episodes=3)
 
 RUNS = label_efficiency_runs('walker2d', _IMITATION, num_seeds=3)

@@ -247,7 +247,7 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
   else:
     state = checkpointer.restore(start, jax.eval_shape(init, keys, hparams))
     state = jax.device_put(state, sharding)
-    if verbose:
+    if verbose and primary:
       print(f'Resumed from iteration {start} in {workdir}')
   writer = logging.MetricsWriter(workdir, resume_iteration=start,
                                  primary=primary)

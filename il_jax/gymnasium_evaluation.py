@@ -71,26 +71,32 @@ def evaluate_gymnasium(policy_file: str, version: str | None = None,
                      'integer.')
   policy = numpy_policy.load_numpy_policy(policy_file)
   version = policy_version(policy, version)
-  if version not in GYMNASIUM_IDS:
-    raise ValueError(f'version={version!r} is not valid; expected one of '
-                     f'{sorted(GYMNASIUM_IDS)}.')
   env = make_env(version, max_episode_steps)
   check_env(policy, 'walker2d', version, env.observation_space.shape[0],
              env.action_space.shape[0])
-  returns, lengths = [], []
   try:
-    for i in range(episodes):
-      obs, _ = env.reset(seed=seed + i)
-      total, length, ended = 0.0, 0, False
-      while not ended:
-        # Unclipped, like our MJX Walker2d: MuJoCo clamps the control to
-        # [-1, 1] and the control cost sees the raw action in both.
-        obs, reward, terminated, truncated, _ = env.step(policy(obs))
-        total += float(reward)
-        length += 1
-        ended = terminated or truncated
-      returns.append(total)
-      lengths.append(length)
+    return run_episodes(env, policy, episodes, seed)
   finally:
     env.close()
+
+
+def run_episodes(env, act, episodes: int, seed: int) -> dict[str, np.ndarray]:
+  """Runs `episodes` episodes of a Gymnasium environment acting with
+  `act(obs) -> action`; episode `i` is reset with seed `seed + i`.
+
+  Returns `{'return': [episodes], 'length': [episodes]}`.
+  """
+  returns, lengths = [], []
+  for i in range(episodes):
+    obs, _ = env.reset(seed=seed + i)
+    total, length, ended = 0.0, 0, False
+    while not ended:
+      # Unclipped, like our MJX Walker2d: MuJoCo clamps the control to
+      # [-1, 1] and the control cost sees the raw action in both.
+      obs, reward, terminated, truncated, _ = env.step(act(obs))
+      total += float(reward)
+      length += 1
+      ended = terminated or truncated
+    returns.append(total)
+    lengths.append(length)
   return {'return': np.asarray(returns), 'length': np.asarray(lengths)}

@@ -14,7 +14,6 @@ pay). The best of `--repeats` timed runs counts; compilation is excluded.
 import time
 
 import jax
-import jax.numpy as jnp
 import optax
 from absl import app, flags
 

@@ -38,17 +38,15 @@ def _on_accelerator() -> bool:
 def _imitation_config(env_name: str) -> ImitationConfig:
   length = envs.env_class(env_name).default_episode_length
   if _on_accelerator():
-    return ImitationConfig(
-        n_iter=10, num_envs=1024, expert_steps_per_env=length,
-        steps_per_iter=1024 * length, episode_length=length,
-        eval_episodes=64)
-  if env_name == 'walker2d':
-    return ImitationConfig(
-        n_iter=5, num_envs=2, expert_steps_per_env=length,
-        steps_per_iter=2 * length, episode_length=length, eval_episodes=2)
+    num_envs, n_iter, eval_episodes = 1024, 10, 64
+  elif env_name == 'walker2d':  # MJX on a CPU: a few minutes in all
+    num_envs, n_iter, eval_episodes = 2, 5, 2
+  else:
+    num_envs, n_iter, eval_episodes = 2, 10, 5
   return ImitationConfig(
-      n_iter=10, num_envs=2, expert_steps_per_env=length,
-      steps_per_iter=2 * length, episode_length=length, eval_episodes=5)
+      n_iter=n_iter, num_envs=num_envs, expert_steps_per_env=length,
+      steps_per_iter=num_envs * length, episode_length=length,
+      eval_episodes=eval_episodes)
 
 
 def _num_seeds() -> int:

@@ -35,7 +35,8 @@ from absl import app, flags
 
 from il_jax import export
 from il_jax.experts import sac
-from il_jax.gymnasium_evaluation import GYMNASIUM_IDS, make_env
+from il_jax.gymnasium_evaluation import (GYMNASIUM_IDS, make_env,
+                                         run_episodes)
 from launch import reporting
 import launch
 
@@ -116,21 +117,6 @@ class ReplayBuffer:
                            self.terminated[index])
 
 
-def _evaluate(env, mode_fn, policy, episodes: int, seed: int) -> np.ndarray:
-  """Deterministic returns `[episodes]`; episode `i` is reset with seed+i."""
-  returns = []
-  for i in range(episodes):
-    obs, _ = env.reset(seed=seed + i)
-    total, ended = 0.0, False
-    while not ended:
-      action = np.asarray(mode_fn(policy, obs.astype(np.float32)))
-      obs, reward, terminated, truncated, _ = env.step(action)
-      total += float(reward)
-      ended = terminated or truncated
-    returns.append(total)
-  return np.asarray(returns)
-
-
 def main(argv):
   launch.quiet_logs()
   del argv
@@ -194,8 +180,11 @@ def main(argv):
       state, learner_metrics = update_many(
           state, buffer.sample(rng, (k, batch)))
     if (step + 1) % _EVAL_EVERY.value == 0 or step + 1 == _TOTAL_ENV_STEPS.value:
-      returns = _evaluate(eval_env, mode, state.policy, _EVAL_EPISODES.value,
-                          seed=10_000 + step)
+      policy = state.policy
+      returns = run_episodes(
+          eval_env, lambda obs: np.asarray(mode(policy,
+                                                obs.astype(np.float32))),
+          _EVAL_EPISODES.value, seed=10_000 + step)['return']
       now = time.perf_counter()
       row = {
           'env_steps': step + 1,
