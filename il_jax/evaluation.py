@@ -51,3 +51,32 @@ def evaluate(act, env, key: PRNGKey, n_episodes: int,
     summary[f'metric_{name}'] = jnp.sum(jnp.where(stats.done, value,
                                                   0.0)) / count
   return summary
+
+
+def evaluate_in(act, env_name: str, n_episodes: int, seed: int = 0,
+                episode_length: int | None = None,
+                **env_options) -> dict[str, float]:
+  """`evaluate` on the named environment, compiled, as host floats.
+
+  Builds `envs.make(env_name, **env_options)` with its default time limit
+  (or `episode_length`) and runs `n_episodes` parallel episodes from the
+  initial states of `PRNGKey(seed)`; `act` is as in `evaluate`.
+  """
+  env = envs.make(env_name, **env_options)
+  length = episode_length or env.default_episode_length
+  wrapped = envs.wrap(env, episode_length=length)
+  summary = jax.jit(lambda key: evaluate(act, wrapped, key, n_episodes,
+                                         length))(jax.random.PRNGKey(seed))
+  return {k: float(v) for k, v in jax.device_get(summary).items()}
+
+
+def eval_metrics(summary: dict[str, jax.Array]) -> dict[str, jax.Array]:
+  """`evaluate`'s summary under the metric names CS285 users know."""
+  return {
+      'Eval_AverageReturn': summary['return_mean'],
+      'Eval_StdReturn': summary['return_std'],
+      'Eval_MaxReturn': summary['return_max'],
+      'Eval_MinReturn': summary['return_min'],
+      'Eval_AverageEpLen': summary['length_mean'],
+      'Eval_NumEpisodes': summary['num_episodes'],
+  }

@@ -100,3 +100,12 @@ def run_episodes(env, act, episodes: int, seed: int) -> dict[str, np.ndarray]:
     returns.append(total)
     lengths.append(length)
   return {'return': np.asarray(returns), 'length': np.asarray(lengths)}
+
+
+def summarize(episodes: dict[str, np.ndarray]) -> dict[str, float]:
+  """`run_episodes`' arrays as the summary keys `il_jax.evaluation` uses."""
+  return {'return_mean': float(np.mean(episodes['return'])),
+          'return_std': float(np.std(episodes['return'])),
+          'length_mean': float(np.mean(episodes['length'])),
+          'length_std': float(np.std(episodes['length'])),
+          'num_episodes': float(len(episodes['return']))}

@@ -15,12 +15,11 @@ and std of the return and the episode length.
 
 import math
 
-import numpy as np
 from absl import app, flags
 
 from il_jax import numpy_policy
 from il_jax.gymnasium_evaluation import (check_env, evaluate_gymnasium,
-                                         policy_version)
+                                         policy_version, summarize)
 import launch
 
 _POLICY_FILE = flags.DEFINE_string(
@@ -48,19 +47,16 @@ def evaluate_mjx(policy_file: str, version: str | None = None,
   """Runs `episodes` parallel episodes of our MJX Walker2d (`solver`
   preset) with the file's JAX forward pass; returns
   `il_jax.evaluation.evaluate`'s summary."""
-  import jax  # pylint: disable=g-import-not-at-top
   from il_jax import envs, evaluation, export  # pylint: disable=g-import-not-at-top
   policy_fn, _ = export.make_jax_policy_fn(policy_file)
   policy = numpy_policy.load_numpy_policy(policy_file)
   version = policy_version(policy, version)
   env = envs.make('walker2d', version=version, solver=solver)
   check_env(policy, 'walker2d', version, env.observation_size,
-             env.action_size)
-  length = max_episode_steps or env.default_episode_length
-  wrapped = envs.wrap(env, episode_length=length)
-  summary = jax.jit(lambda key: evaluation.evaluate(
-      policy_fn, wrapped, key, episodes, length))(jax.random.PRNGKey(seed))
-  return {k: float(v) for k, v in jax.device_get(summary).items()}
+            env.action_size)
+  return evaluation.evaluate_in(policy_fn, 'walker2d', episodes, seed,
+                                max_episode_steps, version=version,
+                                solver=solver)
 
 
 def main(argv):
@@ -79,14 +75,7 @@ def main(argv):
           _MAX_EPISODE_STEPS.value)
   try:
     if _BACKEND.value == 'gymnasium':
-      result = evaluate_gymnasium(*args)
-      summary = {
-          'return_mean': float(np.mean(result['return'])),
-          'return_std': float(np.std(result['return'])),
-          'length_mean': float(np.mean(result['length'])),
-          'length_std': float(np.std(result['length'])),
-          'num_episodes': len(result['return']),
-      }
+      summary = summarize(evaluate_gymnasium(*args))
     else:
       summary = evaluate_mjx(*args, solver=_SOLVER.value)
   except (FileNotFoundError, ValueError) as error:

@@ -14,12 +14,10 @@ stores them there too, under "evaluation".
 import json
 import os
 
-import jax
-import numpy as np
 from absl import app, flags
 
-from il_jax import envs, evaluation, experts
-from il_jax.gymnasium_evaluation import evaluate_gymnasium
+from il_jax import evaluation, experts
+from il_jax.gymnasium_evaluation import evaluate_gymnasium, summarize
 from launch import reporting
 import launch
 
@@ -31,29 +29,6 @@ _SEED = flags.DEFINE_integer('seed', 0, 'Seed of the initial states.')
 _OUT = flags.DEFINE_string('out', 'EXPERT_CARD.md', 'Card to write.')
 
 
-def _evaluate_mjx(expert_dir: str, version: str, solver: str, episodes: int,
-                  seed: int) -> dict[str, float]:
-  expert_fn = experts.load('walker2d', directory=expert_dir)
-  env = envs.make('walker2d', version=version, solver=solver)
-  length = env.default_episode_length
-  wrapped = envs.wrap(env, episode_length=length)
-  summary = jax.jit(lambda key: evaluation.evaluate(
-      expert_fn, wrapped, key, episodes, length))(jax.random.PRNGKey(seed))
-  summary = jax.device_get(summary)
-  return {'return_mean': float(summary['return_mean']),
-          'return_std': float(summary['return_std']),
-          'length_mean': float(summary['length_mean'])}
-
-
-def _evaluate_gymnasium(expert_dir: str, version: str, episodes: int,
-                        seed: int) -> dict[str, float]:
-  result = evaluate_gymnasium(os.path.join(expert_dir, 'policy'), version,
-                              episodes, seed)
-  return {'return_mean': float(np.mean(result['return'])),
-          'return_std': float(np.std(result['return'])),
-          'length_mean': float(np.mean(result['length']))}
-
-
 def main(argv):
   launch.quiet_logs()
   del argv
@@ -63,12 +38,15 @@ def main(argv):
   n = _EPISODES.value
   measured = {}
   for solver in ('fast', 'faithful'):
-    measured[f'MJX Walker2d-{version}, `{solver}` preset'] = _evaluate_mjx(
-        expert_dir, version, solver, n, _SEED.value)
+    measured[f'MJX Walker2d-{version}, `{solver}` preset'] = (
+        evaluation.evaluate_in(
+            experts.load('walker2d', directory=expert_dir), 'walker2d', n,
+            _SEED.value, version=version, solver=solver))
     print(solver, measured[f'MJX Walker2d-{version}, `{solver}` preset'],
           flush=True)
   measured[f'Gymnasium Walker2d-{version} (C MuJoCo, NumPy policy file)'] = (
-      _evaluate_gymnasium(expert_dir, version, n, _SEED.value))
+      summarize(evaluate_gymnasium(os.path.join(expert_dir, 'policy'),
+                                   version, n, _SEED.value)))
   card['evaluation'] = {
       'episodes': n, 'seed': _SEED.value, 'device': reporting.device_name(),
       'date': reporting.today(), 'command': reporting.command_line(),

@@ -14,8 +14,15 @@ Every `--eval_every` steps it evaluates the deterministic policy over
 evaluation, exports it to `<workdir>/expert` (`params/` + `card.json`, the
 format `il_jax.experts.load(directory=...)` reads, plus `policy.{npz,json}`
 for `launch/evaluate.py`). An interrupted run therefore still leaves its best
-expert so far. Training cannot be resumed (the replay buffer is not saved).
-Progress lines go to stdout and `<workdir>/metrics.jsonl`.
+expert so far. Progress lines go to stdout and `<workdir>/metrics.jsonl`.
+
+After each evaluation the whole training state is saved to
+`<workdir>/resume.npz`, and running the same command again resumes from it.
+The replay buffer lives in host memory, so that one NumPy file (written
+atomically) holds the buffer, the learner's arrays, both random generators
+and the simulator's complete `MjData`: the resumed run takes exactly the
+steps and gradient updates the uninterrupted one takes. Only
+`--total_env_steps` may change between the two commands (to train longer).
 
 XLA's CPU threads gain little on these small networks; to keep a core free,
 run it as `XLA_FLAGS='--xla_cpu_multi_thread_eigen=false' taskset -c 1 ...`.
@@ -24,6 +31,7 @@ run it as `XLA_FLAGS='--xla_cpu_multi_thread_eigen=false' taskset -c 1 ...`.
 import dataclasses
 import json
 import os
+import pickle
 import shlex
 import sys
 import time
@@ -109,6 +117,20 @@ class ReplayBuffer:
     self.next_obs[i], self.terminated[i] = next_obs, terminated
     self.size += 1
 
+  _FIELDS = ('obs', 'action', 'reward', 'next_obs', 'terminated')
+
+  def filled(self) -> dict[str, np.ndarray]:
+    """The stored transitions, oldest first while the buffer has not
+    wrapped: `{field: [min(size, capacity), ...]}`."""
+    n = min(self.size, len(self.reward))
+    return {name: getattr(self, name)[:n] for name in self._FIELDS}
+
+  def load(self, filled: dict[str, np.ndarray], size: int) -> None:
+    """Restores what `filled` returned (and the count `size`)."""
+    for name in self._FIELDS:
+      getattr(self, name)[:len(filled[name])] = filled[name]
+    self.size = size
+
   def sample(self, rng: np.random.Generator, shape) -> sac.Transitions:
     """`shape = (K, B)` transitions."""
     index = rng.integers(0, min(self.size, len(self.reward)), shape)
@@ -156,13 +178,33 @@ def main(argv):
   k, batch = _UPDATES_PER_CALL.value, config.batch_size
 
   metrics_path = os.path.join(workdir, 'metrics.jsonl')
+  resume_path = os.path.join(workdir, 'resume.npz')
   obs, _ = env.reset(seed=_SEED.value)
   episode_return, train_returns = 0.0, []
   best = -np.inf
-  start = time.perf_counter()
-  last_time, last_step = start, 0
+  first_step, wallclock_before = 0, 0.0
   learner_metrics = {}
-  for step in range(_TOTAL_ENV_STEPS.value):
+  settings = _settings()
+  if os.path.exists(resume_path):
+    (state, host, filled, mjdata, obs) = _load_resume(resume_path, state)
+    if host['settings'] != settings:
+      changed = sorted(k for k in settings
+                       if settings[k] != host['settings'].get(k))
+      raise app.UsageError(
+          f'{workdir} holds a run with other settings (differs in '
+          f'{changed}); use a new --workdir or the same flags to resume.')
+    first_step = host['step']
+    buffer.load(filled, host['buffer_size'])
+    rng.bit_generator.state = host['rng']
+    _restore_env(env, mjdata, host['env_rng'], host['elapsed_steps'])
+    episode_return, train_returns = host['episode_return'], host['train_returns']
+    best, wallclock_before = host['best'], host['wallclock_s']
+    learner_metrics = host['learner_metrics']
+    _truncate_rows(metrics_path, first_step)
+    print(f'resumed at step {first_step:,} from {resume_path}', flush=True)
+  start = time.perf_counter() - wallclock_before
+  last_time, last_step = time.perf_counter(), first_step
+  for step in range(first_step, _TOTAL_ENV_STEPS.value):
     if step < _LEARNING_STARTS.value:
       action = rng.uniform(-1.0, 1.0, action_size).astype(np.float32)
     else:
@@ -210,7 +252,88 @@ def main(argv):
             f"alpha {row.get('alpha', float('nan')):.3f}", flush=True)
       with open(metrics_path, 'a') as f:
         f.write(json.dumps(row) + '\n')
+      mjdata, env_rng, elapsed = _env_state(env)
+      _save_resume(resume_path, state, buffer, mjdata, obs, {
+          'settings': settings, 'step': step + 1,
+          'buffer_size': buffer.size, 'rng': rng.bit_generator.state,
+          'env_rng': env_rng, 'elapsed_steps': elapsed,
+          'episode_return': episode_return, 'train_returns': train_returns,
+          'best': best, 'wallclock_s': row['wallclock_s'],
+          'learner_metrics': {name: float(np.mean(value)) for name, value in
+                              jax.device_get(learner_metrics).items()}})
   print(f'best evaluation {best:.1f}; expert in {workdir}/expert')
+
+
+def _settings() -> dict:
+  """Every flag that shapes the run except its length, as JSON values."""
+  names = ('version', 'seed', 'learning_starts', 'updates_per_call',
+           'eval_every', 'eval_episodes', 'policy_hidden_sizes',
+           'q_hidden_sizes', 'activation', 'batch_size',
+           'policy_learning_rate', 'q_learning_rate', 'discount', 'tau')
+  return {name: flags.FLAGS[name].value for name in names}
+
+
+def _time_limit(env):
+  """The `TimeLimit` wrapper inside a `gymnasium.make` environment."""
+  import gymnasium  # pylint: disable=g-import-not-at-top
+  wrapper = env
+  while not isinstance(wrapper, gymnasium.wrappers.TimeLimit):
+    wrapper = wrapper.env
+  return wrapper
+
+
+def _env_state(env) -> tuple[bytes, dict, int]:
+  """The simulator's whole `MjData` (warm starts included, so stepping on
+  from a restored copy is bit-identical), the reset noise generator's state
+  and the steps taken in the current episode."""
+  return (pickle.dumps(env.unwrapped.data),
+          env.unwrapped.np_random.bit_generator.state,
+          _time_limit(env)._elapsed_steps)  # pylint: disable=protected-access
+
+
+def _restore_env(env, mjdata: bytes, env_rng: dict, elapsed: int) -> None:
+  import mujoco  # pylint: disable=g-import-not-at-top
+  model = env.unwrapped.model
+  mujoco.mj_copyData(env.unwrapped.data, model, pickle.loads(mjdata))
+  env.unwrapped.np_random.bit_generator.state = env_rng
+  _time_limit(env)._elapsed_steps = elapsed  # pylint: disable=protected-access
+
+
+def _save_resume(path: str, state: sac.SACState, buffer: ReplayBuffer,
+                 mjdata: bytes, obs: np.ndarray, host: dict) -> None:
+  """Writes the training state to `path` atomically (a crash mid-write
+  leaves the previous file)."""
+  leaves = {f'learner_{i}': np.asarray(leaf) for i, leaf in
+            enumerate(jax.tree.leaves(jax.device_get(state)))}
+  buffers = {f'buffer_{name}': value
+             for name, value in buffer.filled().items()}
+  temporary = path + '.tmp.npz'
+  np.savez(temporary, host=np.array(json.dumps(host)), obs=obs,
+           mjdata=np.frombuffer(mjdata, np.uint8), **leaves, **buffers)
+  os.replace(temporary, path)
+
+
+def _load_resume(path: str, like: sac.SACState):
+  """`(learner state shaped like `like`, host dict, buffer transitions,
+  MjData bytes, current observation)` from `_save_resume`'s file."""
+  with np.load(path) as saved:
+    leaves, treedef = jax.tree.flatten(like)
+    state = jax.tree.unflatten(
+        treedef, [jax.numpy.asarray(saved[f'learner_{i}'], leaf.dtype)
+                  for i, leaf in enumerate(leaves)])
+    filled = {name: saved[f'buffer_{name}'] for name in ReplayBuffer._FIELDS}  # pylint: disable=protected-access
+    return (state, json.loads(str(saved['host'])), filled,
+            saved['mjdata'].tobytes(), saved['obs'])
+
+
+def _truncate_rows(metrics_path: str, step: int) -> None:
+  """Drops rows a killed run wrote after its last saved state."""
+  if not os.path.exists(metrics_path):
+    return
+  with open(metrics_path) as f:
+    rows = [line for line in f if json.loads(line)['env_steps'] <= step]
+  with open(metrics_path, 'w') as f:
+    f.writelines(rows)
 
 
 def _export(workdir, learner, config, state, row, version):

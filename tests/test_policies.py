@@ -251,7 +251,12 @@ def test_gaussian_fits_a_linear_map_and_the_noise_std():
   noise_std = np.array([0.1, 0.3], np.float32)
   batch, (w, b) = _linear_data(0, 2048, noise_std)
   policy = policies.make('gaussian', OBS, ACT, **SMALL)
-  params, aux = _fit(policy, batch, steps=200, learning_rate=2e-2)
+  # Adam moves log-std about one learning rate per step, so reaching
+  # log(0.1) = -2.3 takes > 100 steps; a constant rate then keeps the fit
+  # oscillating (its end point depended on the CPU thread count), so the
+  # rate decays to zero.
+  params, aux = _fit(policy, batch, steps=500,
+                     learning_rate=optax.cosine_decay_schedule(2e-2, 500))
   # From std 1 to the noise std: the NLL per sample falls by about
   # -log(0.1 * 0.3) = 3.5 nats (plus the fitted mean's error term).
   assert aux['nll'][-1] < aux['nll'][0] - 3.0, (aux['nll'][0], aux['nll'][-1])
@@ -262,7 +267,13 @@ def test_gaussian_fits_a_linear_map_and_the_noise_std():
   assert np.all(rmse < 0.5 * noise_std), rmse
   _, fitted_std = gaussian.make_distribution(policy.config, OBS, ACT)(
       params, test_obs[0])
-  np.testing.assert_allclose(fitted_std, noise_std, rtol=0.05)
+  # At the NLL's optimum sigma^2 is the mean squared training residual,
+  # which sits a few % below the noise variance: the mean absorbs a little
+  # of the noise.
+  residual = np.asarray(policy.mode(params, batch.obs)) - batch.action
+  np.testing.assert_allclose(
+      fitted_std, np.sqrt(np.mean(residual**2, axis=0)), rtol=2e-3)
+  np.testing.assert_allclose(fitted_std, noise_std, rtol=0.1)
 
 
 def test_jit_does_not_retrace_for_same_shapes(family):

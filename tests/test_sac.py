@@ -2,6 +2,7 @@
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 
@@ -85,24 +86,40 @@ def test_bad_config_is_a_clear_error(field, value, match):
     sac.SACConfig(**{field: value})
 
 
-def test_gymnasium_trainer_exports_an_expert_load_reads(tmp_path):
-  pytest.importorskip('gymnasium')
-  workdir = str(tmp_path / 'sac')
-  subprocess.run(
+def _train_in_gymnasium(workdir, total_env_steps, check=True, **flags):
+  settings = dict(learning_starts=200, updates_per_call=50, eval_every=200,
+                  eval_episodes=1, policy_hidden_sizes=16, q_hidden_sizes=16,
+                  batch_size=32, **flags)
+  return subprocess.run(
       [sys.executable, '-m', 'launch.train_expert_gymnasium',
-       f'--workdir={workdir}', '--total_env_steps=400',
-       '--learning_starts=200', '--updates_per_call=50', '--eval_every=200',
-       '--eval_episodes=1', '--policy_hidden_sizes=16',
-       '--q_hidden_sizes=16', '--batch_size=32'],
-      check=True, cwd=_ROOT, capture_output=True)
+       f'--workdir={workdir}', f'--total_env_steps={total_env_steps}']
+      + [f'--{name}={value}' for name, value in settings.items()],
+      check=check, cwd=_ROOT, capture_output=True, text=True)
+
+
+def _rows(workdir):
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    return [json.loads(line) for line in f]
+
+
+@pytest.fixture(scope='module')
+def gymnasium_run(tmp_path_factory):
+  """An uninterrupted 600-step run: evaluations at 200, 400 and 600."""
+  pytest.importorskip('gymnasium')
+  workdir = str(tmp_path_factory.mktemp('sac') / 'uninterrupted')
+  _train_in_gymnasium(workdir, 600)
+  return workdir
+
+
+def test_gymnasium_trainer_exports_an_expert_load_reads(gymnasium_run):
+  workdir = gymnasium_run
   expert_dir = os.path.join(workdir, 'expert')
   with open(os.path.join(expert_dir, 'card.json')) as f:
     card = json.load(f)
   assert card['algorithm'] == 'sac' and card['env'] == 'walker2d'
-  rows = [json.loads(line)
-          for line in open(os.path.join(workdir, 'metrics.jsonl'))]
-  assert [r['env_steps'] for r in rows] == [200, 400]
-  assert rows[-1]['gradient_steps'] == 200  # one per step after the start
+  rows = _rows(workdir)
+  assert [r['env_steps'] for r in rows] == [200, 400, 600]
+  assert rows[-1]['gradient_steps'] == 400  # one per step after the start
 
   expert_fn = experts.load('walker2d', directory=expert_dir)
   spec, params, _ = experts.load_export(expert_dir)
@@ -116,3 +133,37 @@ def test_gymnasium_trainer_exports_an_expert_load_reads(tmp_path):
   chex.assert_trees_all_close(
       expert_fn(obs),
       ppo_networks.make_policy_fn(spec, params)(jnp.asarray(obs)))
+
+
+def test_gymnasium_trainer_resumes_bit_identically(gymnasium_run, tmp_path):
+  workdir = str(tmp_path / 'resumed')
+  _train_in_gymnasium(workdir, 400)  # stops after its second evaluation
+  # A run killed after writing a row but before saving its state leaves a
+  # row the resumed run must replace.
+  with open(os.path.join(workdir, 'metrics.jsonl'), 'a') as f:
+    f.write(json.dumps({'env_steps': 500, 'Eval_AverageReturn': 0.0}) + '\n')
+  resumed = _train_in_gymnasium(workdir, 600)
+  assert 'resumed at step 400' in resumed.stdout
+
+  timing = ('wallclock_s', 'Env_Steps_Per_Second')
+  strip = lambda rows: [{k: v for k, v in row.items() if k not in timing}
+                        for row in rows]
+  assert strip(_rows(workdir)) == strip(_rows(gymnasium_run))
+  with np.load(os.path.join(workdir, 'resume.npz')) as got, np.load(
+      os.path.join(gymnasium_run, 'resume.npz')) as want:
+    assert set(got.files) == set(want.files)
+    for name in want.files:
+      # 'host' holds the wall-clock; the pickled MjData holds scratch memory.
+      if name not in ('host', 'mjdata'):
+        np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+    got_data, want_data = (pickle.loads(saved['mjdata'].tobytes())
+                           for saved in (got, want))
+  for field in ('time', 'qpos', 'qvel', 'act', 'qacc_warmstart', 'ctrl'):
+    np.testing.assert_array_equal(getattr(got_data, field),
+                                  getattr(want_data, field), err_msg=field)
+
+
+def test_gymnasium_trainer_refuses_to_resume_other_settings(gymnasium_run):
+  failed = _train_in_gymnasium(gymnasium_run, 800, check=False, seed=1)
+  assert failed.returncode != 0
+  assert "other settings (differs in ['seed'])" in failed.stderr

@@ -268,11 +268,7 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
                  config.eval_episodes * config.episode_length)
     metrics = {
         'Iteration': i,
-        'Eval_AverageReturn': eval_summary['return_mean'],
-        'Eval_StdReturn': eval_summary['return_std'],
-        'Eval_MaxReturn': eval_summary['return_max'],
-        'Eval_MinReturn': eval_summary['return_min'],
-        'Eval_AverageEpLen': eval_summary['length_mean'],
+        **evaluation.eval_metrics(eval_summary),
         'Train_AverageReturn': train_summary['return_mean'],
         'Train_StdReturn': train_summary['return_std'],
         'Training_Loss': loss,

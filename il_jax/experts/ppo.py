@@ -40,10 +40,10 @@ import optax
 from brax.envs.base import Env, State
 from flax import struct
 
-from il_jax import envs
+from il_jax import envs, evaluation
 from il_jax.envs.validation import check_layer_sizes, check_positive
 from il_jax.experts import ppo_networks
-from il_jax.types import EpisodeStats, Metrics, Params, PRNGKey
+from il_jax.types import Metrics, Params, PRNGKey
 
 # Key of `State.info` holding the observation a step reached before any reset.
 FINAL_OBS_KEY = 'final_obs'
@@ -413,36 +413,11 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
   eval_steps = -(-episode_length // config.action_repeat)
 
   def evaluate(state: TrainingState, key: PRNGKey) -> Metrics:
-    """Return of the deterministic policy over `num_eval_envs` episodes.
-
-    Each environment runs until its first episode has ended (every episode
-    ends by `episode_length`) and reports that episode, so long episodes are
-    not under-counted.
-    """
+    """Return of the deterministic policy over `num_eval_envs` episodes,
+    the first episode of each environment (`il_jax.evaluation.evaluate`)."""
     act = ppo_networks.make_policy_fn(spec, export(state))
-    env_state = eval_env.reset(jax.random.split(key, config.num_eval_envs))
-    first = jax.tree.map(jnp.zeros_like, envs.episode_stats(env_state))
-
-    def step(carry, _):
-      env_state, first = carry
-      env_state = eval_env.step(env_state, act(env_state.obs))
-      stats = envs.episode_stats(env_state)
-      new = stats.done & ~first.done
-      first = EpisodeStats(*jax.tree.map(
-          lambda x, y: jnp.where(new, x, y), tuple(stats), tuple(first)))
-      first = first._replace(done=first.done | stats.done)
-      return (env_state, first), None
-
-    (_, first), _ = jax.lax.scan(step, (env_state, first), None, eval_steps)
-    summary = envs.summarize_episodes(first)
-    return {
-        'Eval_AverageReturn': summary['return_mean'],
-        'Eval_StdReturn': summary['return_std'],
-        'Eval_MaxReturn': summary['return_max'],
-        'Eval_MinReturn': summary['return_min'],
-        'Eval_AverageEpLen': summary['length_mean'],
-        'Eval_NumEpisodes': summary['num_episodes'],
-    }
+    return evaluation.eval_metrics(evaluation.evaluate(
+        act, eval_env, key, config.num_eval_envs, eval_steps))
 
   return PPO(init=init, iterate=iterate, evaluate=evaluate, policy_spec=spec,
              config=config)

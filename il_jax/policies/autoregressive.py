@@ -121,9 +121,7 @@ def make_policy(config: AutoregressiveConfig, observation_size: int,
     ValueError: non-positive sizes or a config that is not an
       `AutoregressiveConfig`.
   """
-  if not isinstance(config, AutoregressiveConfig):
-    raise ValueError(
-        f'config must be an AutoregressiveConfig, got {config!r}.')
+  base.check_config(config, AutoregressiveConfig)
   observation_size, action_size = base.check_sizes(observation_size,
                                                    action_size)
   network = make_network(config)
@@ -139,16 +137,14 @@ def make_policy(config: AutoregressiveConfig, observation_size: int,
     return network.apply(params, jnp.concatenate([obs, previous, dim], -1))
 
   def init(key: PRNGKey, obs_example: jax.Array) -> Params:
-    obs_example = base.as_float(obs_example)
-    base.check_observation(obs_example, observation_size)
+    obs_example = base.checked_observation(obs_example, observation_size)
     zeros = jnp.zeros(obs_example.shape[:-1] + (action_size,))
     return network.init(
         key, jnp.concatenate([obs_example, zeros, zeros], axis=-1))
 
   def decode(params, obs, key):
     """Bin centres [..., act], dimension by dimension; greedy if key is None."""
-    obs = base.as_float(obs)
-    base.check_observation(obs, observation_size)
+    obs = base.checked_observation(obs, observation_size)
     dims = jnp.arange(action_size)
     xs = dims if key is None else (dims, jax.random.split(key, action_size))
 

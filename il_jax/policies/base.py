@@ -122,6 +122,20 @@ def check_observation(obs: jax.Array, observation_size: int) -> None:
         f'obs must have shape [..., {observation_size}], got {obs.shape}.')
 
 
+def checked_observation(obs: jax.Array, observation_size: int) -> jax.Array:
+  """`obs` as float32, after `check_observation`."""
+  obs = as_float(obs)
+  check_observation(obs, observation_size)
+  return obs
+
+
+def check_config(config: Any, config_type: type) -> None:
+  """Raises unless a family's factory got its own config type."""
+  if not isinstance(config, config_type):
+    raise ValueError(f'config must be a {config_type.__name__} instance, '
+                     f'got {config!r}.')
+
+
 def check_batch(batch: Batch, observation_size: int, action_size: int) -> None:
   """Raises at trace time unless `batch` is `obs [..., obs], action [..., act]`
   with the same leading dimensions."""

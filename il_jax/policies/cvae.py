@@ -117,20 +117,14 @@ def make_policy(config: CVAEConfig, observation_size: int,
   Raises:
     ValueError: non-positive sizes or a config that is not a `CVAEConfig`.
   """
-  if not isinstance(config, CVAEConfig):
-    raise ValueError(f'config must be a CVAEConfig, got {config!r}.')
+  base.check_config(config, CVAEConfig)
   observation_size, action_size = base.check_sizes(observation_size,
                                                    action_size)
   network = make_network(config, action_size)
   latent_size = config.latent_size
 
-  def checked(obs):
-    obs = base.as_float(obs)
-    base.check_observation(obs, observation_size)
-    return obs
-
   def init(key: PRNGKey, obs_example: jax.Array) -> Params:
-    obs_example = checked(obs_example)
+    obs_example = base.checked_observation(obs_example, observation_size)
     action = jnp.zeros(obs_example.shape[:-1] + (action_size,), jnp.float32)
     return network.init(key, obs_example, action)
 
@@ -138,17 +132,18 @@ def make_policy(config: CVAEConfig, observation_size: int,
     return network.apply(params, obs, z, method=CVAENetwork.decode)
 
   def mode(params: Params, obs: jax.Array) -> jax.Array:
-    obs = checked(obs)
+    obs = base.checked_observation(obs, observation_size)
     return decode(params, obs, jnp.zeros(obs.shape[:-1] + (latent_size,)))
 
   def sample(params: Params, obs: jax.Array, key: PRNGKey) -> jax.Array:
-    obs = checked(obs)
+    obs = base.checked_observation(obs, observation_size)
     z = jax.random.normal(key, obs.shape[:-1] + (latent_size,))
     return decode(params, obs, z)
 
   def loss(params: Params, batch: Batch, key: PRNGKey):
     base.check_batch(batch, observation_size, action_size)
-    obs, action = checked(batch.obs), base.as_float(batch.action)
+    obs = base.checked_observation(batch.obs, observation_size)
+    action = base.as_float(batch.action)
     mean, log_var = network.apply(params, obs, action,
                                   method=CVAENetwork.encode)
     eps = jax.random.normal(key, mean.shape, mean.dtype)

@@ -185,8 +185,7 @@ def make_policy(config: DiffusionConfig, observation_size: int,
     ValueError: non-positive sizes or a config that is not a
       `DiffusionConfig`.
   """
-  if not isinstance(config, DiffusionConfig):
-    raise ValueError(f'config must be a DiffusionConfig, got {config!r}.')
+  base.check_config(config, DiffusionConfig)
   observation_size, action_size = base.check_sizes(observation_size,
                                                    action_size)
   network = make_network(config, action_size)
@@ -213,13 +212,8 @@ def make_policy(config: DiffusionConfig, observation_size: int,
   def from_unit(x):
     return low + 0.5 * (x + 1.0) * (high - low)
 
-  def checked(obs):
-    obs = base.as_float(obs)
-    base.check_observation(obs, observation_size)
-    return obs
-
   def init(key: PRNGKey, obs_example: jax.Array) -> Params:
-    obs_example = checked(obs_example)
+    obs_example = base.checked_observation(obs_example, observation_size)
     batch_shape = obs_example.shape[:-1]
     return network.init(key, obs_example,
                         jnp.zeros(batch_shape + (action_size,)),
@@ -281,13 +275,13 @@ def make_policy(config: DiffusionConfig, observation_size: int,
     return from_unit(x)
 
   def mode(params: Params, obs: jax.Array) -> jax.Array:
-    obs = checked(obs)
+    obs = base.checked_observation(obs, observation_size)
     x_start = jnp.broadcast_to(mode_start, obs.shape[:-1] + (action_size,))
     # eta = 0 never draws noise: the key is a placeholder.
     return finish(ddim(params, obs, x_start, jax.random.PRNGKey(0), 0.0))
 
   def sample(params: Params, obs: jax.Array, key: PRNGKey) -> jax.Array:
-    obs = checked(obs)
+    obs = base.checked_observation(obs, observation_size)
     start_key, loop_key = jax.random.split(key)
     x_start = jax.random.normal(start_key, obs.shape[:-1] + (action_size,))
     if config.sampler == 'ddpm':
@@ -296,7 +290,8 @@ def make_policy(config: DiffusionConfig, observation_size: int,
 
   def loss(params: Params, batch: Batch, key: PRNGKey):
     base.check_batch(batch, observation_size, action_size)
-    obs, x = checked(batch.obs), to_unit(batch.action)
+    obs = base.checked_observation(batch.obs, observation_size)
+    x = to_unit(batch.action)
     t_key, noise_key = jax.random.split(key)
     t = jax.random.randint(t_key, x.shape[:-1], 0, num_steps)
     eps = jax.random.normal(noise_key, x.shape, x.dtype)

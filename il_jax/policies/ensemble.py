@@ -188,8 +188,7 @@ def make_policy(config: EnsembleConfig, observation_size: int,
     ValueError: non-positive sizes or a config that is not an
       `EnsembleConfig`.
   """
-  if not isinstance(config, EnsembleConfig):
-    raise ValueError(f'config must be an EnsembleConfig, got {config!r}.')
+  base.check_config(config, EnsembleConfig)
   observation_size, action_size = base.check_sizes(observation_size,
                                                    action_size)
   member = make_member(config, observation_size, action_size)

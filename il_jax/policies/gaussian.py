@@ -123,8 +123,7 @@ def _make_log_std_distribution(network: GaussianNetwork,
   """`(params, obs [..., obs_size]) -> (mean [..., act], log_std [act])`."""
 
   def distribution(params: Params, obs: jax.Array):
-    obs = base.as_float(obs)
-    base.check_observation(obs, observation_size)
+    obs = base.checked_observation(obs, observation_size)
     return network.apply(params, obs)
 
   return distribution
@@ -151,16 +150,14 @@ def make_policy(config: GaussianConfig, observation_size: int,
   Raises:
     ValueError: non-positive sizes or a config that is not a `GaussianConfig`.
   """
-  if not isinstance(config, GaussianConfig):
-    raise ValueError(f'config must be a GaussianConfig, got {config!r}.')
+  base.check_config(config, GaussianConfig)
   observation_size, action_size = base.check_sizes(observation_size,
                                                    action_size)
   network = make_network(config, action_size)
   distribution = _make_log_std_distribution(network, observation_size)
 
   def init(key: PRNGKey, obs_example: jax.Array) -> Params:
-    obs_example = base.as_float(obs_example)
-    base.check_observation(obs_example, observation_size)
+    obs_example = base.checked_observation(obs_example, observation_size)
     return network.init(key, obs_example)
 
   def mode(params: Params, obs: jax.Array) -> jax.Array:
@@ -207,8 +204,7 @@ def make_distribution(config: GaussianConfig, observation_size: int,
   For diagnostics and for families built on this one (ensembles, mixtures);
   the params are those of `make_policy(config, ...).init`.
   """
-  if not isinstance(config, GaussianConfig):
-    raise ValueError(f'config must be a GaussianConfig, got {config!r}.')
+  base.check_config(config, GaussianConfig)
   observation_size, action_size = base.check_sizes(observation_size,
                                                    action_size)
   log_std_distribution = _make_log_std_distribution(

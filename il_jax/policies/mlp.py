@@ -56,20 +56,17 @@ def make_policy(config: MLPConfig, observation_size: int,
   Raises:
     ValueError: non-positive sizes or a config that is not an `MLPConfig`.
   """
-  if not isinstance(config, MLPConfig):
-    raise ValueError(f'config must be an MLPConfig, got {config!r}.')
+  base.check_config(config, MLPConfig)
   observation_size, action_size = base.check_sizes(observation_size,
                                                    action_size)
   network = make_network(config, action_size)
 
   def init(key: PRNGKey, obs_example: jax.Array) -> Params:
-    obs_example = base.as_float(obs_example)
-    base.check_observation(obs_example, observation_size)
+    obs_example = base.checked_observation(obs_example, observation_size)
     return network.init(key, obs_example)
 
   def mode(params: Params, obs: jax.Array) -> jax.Array:
-    obs = base.as_float(obs)
-    base.check_observation(obs, observation_size)
+    obs = base.checked_observation(obs, observation_size)
     return network.apply(params, obs)
 
   def sample(params: Params, obs: jax.Array, key: PRNGKey) -> jax.Array:

@@ -131,8 +131,7 @@ def make_network(config: MoGConfig, action_size: int) -> MoGNetwork:
 
 
 def _check_config(config, observation_size, action_size):
-  if not isinstance(config, MoGConfig):
-    raise ValueError(f'config must be a MoGConfig, got {config!r}.')
+  base.check_config(config, MoGConfig)
   return base.check_sizes(observation_size, action_size)
 
 
@@ -142,8 +141,7 @@ def _make_forward(config: MoGConfig, observation_size: int, action_size: int):
   network = make_network(config, action_size)
 
   def forward(params: Params, obs: jax.Array):
-    obs = base.as_float(obs)
-    base.check_observation(obs, observation_size)
+    obs = base.checked_observation(obs, observation_size)
     logits, means, log_stds = network.apply(params, obs)
     return jax.nn.log_softmax(logits, axis=-1), means, log_stds
 
@@ -213,8 +211,7 @@ def make_policy(config: MoGConfig, observation_size: int,
   forward = _make_forward(config, observation_size, action_size)
 
   def init(key: PRNGKey, obs_example: jax.Array) -> Params:
-    obs_example = base.as_float(obs_example)
-    base.check_observation(obs_example, observation_size)
+    obs_example = base.checked_observation(obs_example, observation_size)
     return network.init(key, obs_example)
 
   def _component_mean(means, index):
