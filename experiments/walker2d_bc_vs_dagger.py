@@ -3,9 +3,15 @@
 As in the CS285 homework: expert data of 2 trajectories x 1000 steps, 1000
 learner steps relabelled per DAgger iteration (one environment, so a full
 episode when the learner stays up), 10 iterations of 1000 gradient steps at
-batch 100 and learning rate 5e-3, a 2x64 tanh MLP trained by MSE, and
-evaluation over 5 episodes of 1000 steps (5000 steps). Walker2d-v4 dynamics
-on the `fast` preset; 5 seeds per method, vmapped in one program.
+batch 100 and learning rate 5e-3, a 2x64 tanh MLP, and evaluation over 5
+episodes of 1000 steps (5000 steps) with the policy's deterministic `mode`.
+Walker2d-v4 dynamics on the `fast` preset; 5 seeds per method, vmapped in
+one program.
+
+Each algorithm runs with both of the homework's policies: the MLP trained by
+MSE (`BC`, `DAgger`), and the Gaussian MLP with a learned state-independent
+log-std trained by negative log-likelihood, the one behind the published
+numbers (`... gaussian`).
 """
 
 from il_jax.config import ImitationConfig
@@ -18,7 +24,9 @@ IMITATION = ImitationConfig(
     eval_episodes=5, episode_length=1000)
 
 RUNS = {
-    algo_label: RunConfig(algo=algo, env='walker2d', policy='mlp',
-                          num_seeds=5, imitation=IMITATION)
+    f'{algo_label}{suffix}': RunConfig(algo=algo, env='walker2d',
+                                       policy=policy, num_seeds=5,
+                                       imitation=IMITATION)
+    for policy, suffix in (('mlp', ''), ('gaussian', ' gaussian'))
     for algo_label, algo in (('BC', 'bc'), ('DAgger', 'dagger'))
 }
