@@ -34,3 +34,18 @@ def label_efficiency_runs(env: str, imitation: ImitationConfig,
       'HG-DAgger (safety)': run('hg_dagger', hg('safety')),
       'HG-DAgger (ensemble)': run('hg_dagger', hg('ensemble'), 'ensemble'),
   }
+
+
+def discrepancy_gate_runs(label_efficiency: dict[str, RunConfig],
+                          variants: tuple[tuple[float, int], ...]
+                          ) -> dict[str, RunConfig]:
+  """The discrepancy-gated HG-DAgger run of `label_efficiency_runs` with
+  each `(threshold_quantile, min_control_steps)` of `variants`."""
+  base = label_efficiency['HG-DAgger (discrepancy)']
+  return {
+      f'quantile {quantile}, window {window}': dataclasses.replace(
+          base, imitation=dataclasses.replace(
+              base.imitation, threshold_quantile=quantile,
+              min_control_steps=window))
+      for quantile, window in variants
+  }

@@ -10,22 +10,11 @@ seldom reaches the states where it fails, which are the ones it needs
 labelled.
 """
 
-import dataclasses
-
+from experiments import discrepancy_gate_runs
 from experiments import tightrope_label_efficiency
 
 DESCRIPTION = 'tightrope: the discrepancy gate\'s threshold and window (5 seeds)'
 X_AXIS = 'Expert_Labels'
-_BASE = tightrope_label_efficiency.RUNS['HG-DAgger (discrepancy)']
 
-
-def _variant(**changes):
-  return dataclasses.replace(
-      _BASE, imitation=dataclasses.replace(_BASE.imitation, **changes))
-
-
-RUNS = {
-    'quantile 0.9, window 10': _BASE,
-    'quantile 0.9, window 1': _variant(min_control_steps=1),
-    'quantile 0.99, window 10': _variant(threshold_quantile=0.99),
-}
+RUNS = discrepancy_gate_runs(tightrope_label_efficiency.RUNS,
+                             ((0.9, 10), (0.9, 1), (0.99, 10)))
