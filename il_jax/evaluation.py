@@ -53,16 +53,14 @@ def evaluate(act, env, key: PRNGKey, n_episodes: int,
   return summary
 
 
-def evaluate_in(act, env_name: str, n_episodes: int, seed: int = 0,
-                episode_length: int | None = None,
-                **env_options) -> dict[str, float]:
-  """`evaluate` on the named environment, compiled, as host floats.
+def evaluate_in(act, env, n_episodes: int, seed: int = 0,
+                episode_length: int | None = None) -> dict[str, float]:
+  """`evaluate` in an unwrapped environment, compiled, as host floats.
 
-  Builds `envs.make(env_name, **env_options)` with its default time limit
-  (or `episode_length`) and runs `n_episodes` parallel episodes from the
-  initial states of `PRNGKey(seed)`; `act` is as in `evaluate`.
+  Wraps `env` (e.g. `envs.make(...)`) with its default time limit (or
+  `episode_length`) and runs `n_episodes` parallel episodes from the initial
+  states of `PRNGKey(seed)`; `act` is as in `evaluate`.
   """
-  env = envs.make(env_name, **env_options)
   length = episode_length or env.default_episode_length
   wrapped = envs.wrap(env, episode_length=length)
   summary = jax.jit(lambda key: evaluate(act, wrapped, key, n_episodes,

@@ -54,9 +54,8 @@ def evaluate_mjx(policy_file: str, version: str | None = None,
   env = envs.make('walker2d', version=version, solver=solver)
   check_env(policy, 'walker2d', version, env.observation_size,
             env.action_size)
-  return evaluation.evaluate_in(policy_fn, 'walker2d', episodes, seed,
-                                max_episode_steps, version=version,
-                                solver=solver)
+  return evaluation.evaluate_in(policy_fn, env, episodes, seed,
+                                max_episode_steps)
 
 
 def main(argv):

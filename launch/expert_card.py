@@ -16,7 +16,7 @@ import os
 
 from absl import app, flags
 
-from il_jax import evaluation, experts
+from il_jax import envs, evaluation, experts
 from il_jax.gymnasium_evaluation import evaluate_gymnasium, summarize
 from launch import reporting
 import launch
@@ -40,8 +40,9 @@ def main(argv):
   for solver in ('fast', 'faithful'):
     measured[f'MJX Walker2d-{version}, `{solver}` preset'] = (
         evaluation.evaluate_in(
-            experts.load('walker2d', directory=expert_dir), 'walker2d', n,
-            _SEED.value, version=version, solver=solver))
+            experts.load('walker2d', directory=expert_dir),
+            envs.make('walker2d', version=version, solver=solver), n,
+            _SEED.value))
     print(solver, measured[f'MJX Walker2d-{version}, `{solver}` preset'],
           flush=True)
   measured[f'Gymnasium Walker2d-{version} (C MuJoCo, NumPy policy file)'] = (

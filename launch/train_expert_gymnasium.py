@@ -117,17 +117,17 @@ class ReplayBuffer:
     self.next_obs[i], self.terminated[i] = next_obs, terminated
     self.size += 1
 
-  _FIELDS = ('obs', 'action', 'reward', 'next_obs', 'terminated')
+  FIELDS = ('obs', 'action', 'reward', 'next_obs', 'terminated')
 
   def filled(self) -> dict[str, np.ndarray]:
     """The stored transitions, oldest first while the buffer has not
     wrapped: `{field: [min(size, capacity), ...]}`."""
     n = min(self.size, len(self.reward))
-    return {name: getattr(self, name)[:n] for name in self._FIELDS}
+    return {name: getattr(self, name)[:n] for name in self.FIELDS}
 
   def load(self, filled: dict[str, np.ndarray], size: int) -> None:
     """Restores what `filled` returned (and the count `size`)."""
-    for name in self._FIELDS:
+    for name in self.FIELDS:
       getattr(self, name)[:len(filled[name])] = filled[name]
     self.size = size
 
@@ -321,7 +321,7 @@ def _load_resume(path: str, like: sac.SACState):
     state = jax.tree.unflatten(
         treedef, [jax.numpy.asarray(saved[f'learner_{i}'], leaf.dtype)
                   for i, leaf in enumerate(leaves)])
-    filled = {name: saved[f'buffer_{name}'] for name in ReplayBuffer._FIELDS}  # pylint: disable=protected-access
+    filled = {name: saved[f'buffer_{name}'] for name in ReplayBuffer.FIELDS}
     return (state, json.loads(str(saved['host'])), filled,
             saved['mjdata'].tobytes(), saved['obs'])
 

@@ -141,10 +141,8 @@ def trained(toy_env):
 
 def _deterministic_return(act, env, episode_length):
   """Mean return of `act` over 32 episodes, by `il_jax.evaluation`."""
-  wrapped = envs.wrap(env, episode_length)
-  summary = jax.jit(lambda key: evaluation.evaluate(
-      act, wrapped, key, 32, episode_length))(jax.random.PRNGKey(42))
-  return float(summary['return_mean'])
+  return evaluation.evaluate_in(act, env, 32, seed=42,
+                                episode_length=episode_length)['return_mean']
 
 
 def test_training_improves_deterministic_return(trained, toy_env):

@@ -93,18 +93,17 @@ def test_evaluation_reports_the_environments_episode_metrics():
   np.testing.assert_allclose(straight['metric_collision'], 1.0)
 
 
-def test_evaluate_in_builds_the_named_environment(tightrope):
+def test_evaluate_in_wraps_and_compiles_evaluate(tightrope):
   env, wrapped = tightrope
   expert = experts.load('tightrope')
   direct = jax.jit(lambda key: evaluation.evaluate(
       expert, wrapped, key, 4, env.default_episode_length))(
           jax.random.PRNGKey(3))
-  by_name = evaluation.evaluate_in(expert, 'tightrope', 4, seed=3)
-  assert set(by_name) == set(direct)
-  for name, value in by_name.items():
+  by_env = evaluation.evaluate_in(expert, env, 4, seed=3)
+  assert set(by_env) == set(direct)
+  for name, value in by_env.items():
     assert isinstance(value, float), name
     np.testing.assert_allclose(value, direct[name], rtol=1e-6, err_msg=name)
   # A shorter time limit truncates the expert's episodes there.
-  short = evaluation.evaluate_in(expert, 'tightrope', 4, seed=3,
-                                 episode_length=25)
+  short = evaluation.evaluate_in(expert, env, 4, seed=3, episode_length=25)
   assert short['length_mean'] == 25.0

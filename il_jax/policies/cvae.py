@@ -142,8 +142,7 @@ def make_policy(config: CVAEConfig, observation_size: int,
 
   def loss(params: Params, batch: Batch, key: PRNGKey):
     base.check_batch(batch, observation_size, action_size)
-    obs = base.checked_observation(batch.obs, observation_size)
-    action = base.as_float(batch.action)
+    obs, action = base.as_float(batch.obs), base.as_float(batch.action)
     mean, log_var = network.apply(params, obs, action,
                                   method=CVAENetwork.encode)
     eps = jax.random.normal(key, mean.shape, mean.dtype)

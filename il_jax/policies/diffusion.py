@@ -290,8 +290,7 @@ def make_policy(config: DiffusionConfig, observation_size: int,
 
   def loss(params: Params, batch: Batch, key: PRNGKey):
     base.check_batch(batch, observation_size, action_size)
-    obs = base.checked_observation(batch.obs, observation_size)
-    x = to_unit(batch.action)
+    obs, x = base.as_float(batch.obs), to_unit(batch.action)
     t_key, noise_key = jax.random.split(key)
     t = jax.random.randint(t_key, x.shape[:-1], 0, num_steps)
     eps = jax.random.normal(noise_key, x.shape, x.dtype)
