@@ -39,6 +39,11 @@ class ImitationConfig:
     episode_length: time limit of an episode.
     normalize_observations: whether the policy sees observations normalised
       by the mean/std of the current dataset.
+    demo_noise: std of Gaussian noise added, per action dimension, to the
+      actions the expert executes while demonstrating (clipped to [-1, 1]);
+      the labels stay its noiseless actions. 0 for clean demonstrations;
+      above 0 the demonstrations visit the states the expert's own errors
+      lead to and record its corrections there (DART, Laskey et al. 2017).
   """
   n_iter: int = 10
   num_envs: int = 2
@@ -54,6 +59,7 @@ class ImitationConfig:
   eval_episodes: int = 5
   episode_length: int = 1000
   normalize_observations: bool = False
+  demo_noise: float = 0.0
 
   def __post_init__(self):
     for name in ('n_iter', 'num_envs', 'expert_steps_per_env',
@@ -68,6 +74,11 @@ class ImitationConfig:
       if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
         raise ValueError(f'{name}={value!r} is not valid; expected a number '
                          'in [0, 1].')
+    if (not isinstance(self.demo_noise, (int, float)) or
+        isinstance(self.demo_noise, bool) or not self.demo_noise >= 0):
+      raise ValueError(f'demo_noise={self.demo_noise!r} is not valid; expected '
+                       'a non-negative number (0 for noiseless '
+                       'demonstrations).')
     if self.steps_per_iter % self.num_envs:
       raise ValueError(
           f'steps_per_iter={self.steps_per_iter} is not valid; expected a '

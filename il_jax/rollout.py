@@ -24,6 +24,25 @@ def uniform_random_policy(action_size: int, low: float = -1.0,
   return act
 
 
+def with_action_noise(act: Callable[[Observation], Action],
+                      std: float) -> ActingFn:
+  """`act` plus independent `N(0, std^2)` noise per action dimension,
+  clipped to [-1, 1] (the action range of every environment here): the
+  injected noise of DART-style demonstrations.
+
+  Args:
+    act: deterministic `obs [B, obs_size] -> action [B, A]`.
+    std: noise standard deviation (>= 0).
+  """
+
+  def noisy(obs, key):
+    action = act(obs)
+    noise = std * jax.random.normal(key, action.shape, action.dtype)
+    return jnp.clip(action + noise, -1.0, 1.0)
+
+  return noisy
+
+
 def make_episode_summary_rollout(env, act: ActingFn, batch_size: int,
                                  num_steps: int):
   """`run(key) -> summary`: reset `batch_size` envs, act for `num_steps`.

@@ -48,6 +48,9 @@ _EPISODE_LENGTH = flags.DEFINE_integer('episode_length', None,
                                        'unset.')
 _NORMALIZE = flags.DEFINE_bool('normalize_observations', False,
                                'Normalise observations by dataset stats.')
+_DEMO_NOISE = flags.DEFINE_float(
+    'demo_noise', 0.0, 'Std of Gaussian noise on the actions the expert '
+    'executes while demonstrating (DART); labels stay noiseless.')
 _GATE = flags.DEFINE_string('gate', 'discrepancy',
                             f'HG-DAgger gate, one of {list(GATES)}.')
 _THRESHOLD = flags.DEFINE_float(
@@ -104,7 +107,7 @@ def config_from_flags() -> experiment.RunConfig:
       beta_schedule=_BETA_SCHEDULE.value, beta=_BETA.value,
       beta_decay=_BETA_DECAY.value, eval_episodes=_EVAL_EPISODES.value,
       episode_length=episode_length,
-      normalize_observations=_NORMALIZE.value)
+      normalize_observations=_NORMALIZE.value, demo_noise=_DEMO_NOISE.value)
   if _ALGO.value == 'hg_dagger':
     imitation = HGDAggerConfig(
         **imitation_fields, gate=_GATE.value, threshold=_THRESHOLD.value,

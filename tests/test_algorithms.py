@@ -1,16 +1,19 @@
-"""BC against DAgger on tightrope: compounding error, and its cure.
+"""BC against DAgger on tightrope: compounding error, and its cures.
 
 CS285-sized: 2 expert demonstrations, 2 learner episodes relabelled per
 DAgger iteration, a 2x64 tanh MLP trained by MSE; 4 seeds vmapped in one
-program per algorithm.
+program per algorithm. The other cure is noise in the demonstrations (DART).
 """
+
+import dataclasses
+
 
 import jax
 import numpy as np
 import pytest
 
 from il_jax import envs, policies
-from il_jax.algorithms import bc, dagger
+from il_jax.algorithms import bc, core, dagger
 from il_jax.config import ImitationConfig
 from il_jax.experts import registry as experts
 
@@ -21,19 +24,21 @@ CONFIG = ImitationConfig(
     steps_per_iter=2 * LENGTH, train_steps_per_iter=500,
     train_batch_size=100, learning_rate=5e-3, eval_episodes=32,
     episode_length=LENGTH)
+NOISY = dataclasses.replace(CONFIG, demo_noise=0.1)
 
 
-def _train(algorithm):
+def _train(algorithm, config=CONFIG):
   env = envs.make('tightrope')
   policy = policies.make('mlp', env.observation_size, env.action_size)
-  train = algorithm.make_train(CONFIG, env, policy, experts.load('tightrope'))
+  train = algorithm.make_train(config, env, policy, experts.load('tightrope'))
   keys = jax.random.split(jax.random.PRNGKey(0), NUM_SEEDS)
   return jax.device_get(jax.jit(jax.vmap(train))(keys)[1])
 
 
 @pytest.fixture(scope='module')
 def results():
-  return {'bc': _train(bc), 'dagger': _train(dagger)}
+  return {'bc': _train(bc), 'dagger': _train(dagger),
+          'bc_noisy_demos': _train(bc, NOISY)}
 
 
 def test_bc_fits_the_demonstrations_but_falls(results):
@@ -66,3 +71,36 @@ def test_dagger_aggregates_and_bc_does_not(results):
 def test_seeds_differ(results):
   returns = results['dagger']['Train_AverageReturn'][:, 1]
   assert len(set(np.round(returns, 4).tolist())) == NUM_SEEDS
+
+
+def test_noisy_demonstrations_teach_bc_to_recover(results):
+  # The noisy expert drifts off the line and corrects itself, so the clone
+  # learns the corrections that clean demonstrations never show.
+  expert = results['bc']['Expert_AverageReturn'].mean()
+  final = results['bc_noisy_demos']['Eval_AverageReturn'][:, -1]
+  assert final.mean() > 0.95 * expert, final
+  assert final.mean() > results['bc']['Eval_AverageReturn'][:, -1].mean() + (
+      0.3 * expert)
+
+
+def _initial_dataset(config):
+  env = envs.make('tightrope')
+  policy = policies.make('mlp', env.observation_size, env.action_size)
+  fns = core.make_train_fns(config, env, policy, experts.load('tightrope'),
+                            collector=None)
+  dataset = jax.device_get(jax.jit(fns.init)(jax.random.PRNGKey(0)).dataset)
+  rows = int(dataset.size)
+  return (dataset.obs[:rows], dataset.action[:rows],
+          dataset.extras['expert_controlled'][:rows])
+
+
+def test_noisy_demonstrations_are_labelled_by_the_noiseless_expert():
+  clean_obs, clean_labels, clean_driver = _initial_dataset(CONFIG)
+  noisy_obs, noisy_labels, noisy_driver = _initial_dataset(NOISY)
+  expert = experts.load('tightrope')
+  np.testing.assert_allclose(clean_labels, expert(clean_obs), atol=1e-6)
+  np.testing.assert_allclose(noisy_labels, expert(noisy_obs), atol=1e-6)
+  # The noise moved the expert off its noiseless path ...
+  assert np.abs(noisy_obs - clean_obs).max() > 0.01
+  # ... and the rows say that the noiseless expert did not drive.
+  assert clean_driver.all() and not noisy_driver.any()

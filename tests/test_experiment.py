@@ -119,6 +119,7 @@ def test_bad_run_configs_fail_clearly(overrides, message):
     ('beta_schedule', 'cosine', "beta_schedule='cosine' is not valid"),
     ('beta', 1.5, r'expected a number in \[0, 1\]'),
     ('steps_per_iter', 999, 'multiple of num_envs=2'),
+    ('demo_noise', -0.1, 'demo_noise=-0.1 is not valid'),
 ])
 def test_bad_imitation_configs_fail_clearly(field, value, message):
   with pytest.raises(ValueError, match=message):

@@ -107,7 +107,8 @@ class TrainState:
     iteration: int32, iterations completed.
     env_steps: int32, environment steps taken so far (demonstrations,
       collection and evaluation).
-    expert_return: mean return of the expert's demonstrations.
+    expert_return: mean return of the demonstrations (the noisy expert's
+      when `demo_noise > 0`).
     expert_return_std: std of that return.
     algo_state: the collector's own state (see `Collector.init`).
     hparams: the run's traced hyper-parameters (see `HyperParams`).
@@ -192,8 +193,15 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
     if hparams is None:
       hparams = HyperParams.from_config(config)
     demo_key, params_key, key = jax.random.split(key, 3)
+    if config.demo_noise > 0:
+      # The noisy expert drives (so rows say `expert_controlled=False`) and
+      # the noiseless one labels every step.
+      demonstrator = rollout.with_action_noise(expert, config.demo_noise)
+      beta = 0.0
+    else:
+      demonstrator, beta = (lambda obs, _: expert(obs)), 1.0
     demos = rollout.collect(
-        wrapped, learner=lambda obs, _: expert(obs), expert=expert, beta=1.0,
+        wrapped, learner=demonstrator, expert=expert, beta=beta,
         key=demo_key, batch_size=config.num_envs,
         num_steps=config.expert_steps_per_env)
     dataset = data.create(capacity, env.observation_size, env.action_size,

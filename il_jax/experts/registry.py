@@ -15,10 +15,8 @@ import json
 import os
 from collections.abc import Callable
 
-import jax
-import jax.numpy as jnp
-
 from il_jax import envs
+from il_jax import rollout
 from il_jax.experts import ppo_networks
 from il_jax.types import Action, Observation, PRNGKey
 
@@ -164,12 +162,5 @@ def load_stochastic(name: str,
   if source is not None and noise_std is None:
     spec, params, _ = load_export(source)
     return ppo_networks.make_stochastic_policy_fn(spec, params)
-  deterministic = load(name, directory, **env_options)
   std = DEFAULT_NOISE_STD if noise_std is None else float(noise_std)
-
-  def expert_fn(obs: Observation, key: PRNGKey) -> Action:
-    action = deterministic(obs)
-    noise = std * jax.random.normal(key, action.shape, action.dtype)
-    return jnp.clip(action + noise, -1.0, 1.0)
-
-  return expert_fn
+  return rollout.with_action_noise(load(name, directory, **env_options), std)
