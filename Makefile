@@ -28,6 +28,7 @@ run: install
 bench: install
 	$(PY) -m launch.bench
 	$(PY) -m launch.bench_policies
+	$(PY) -m launch.bench_seeds
 	$(PY) -m launch.fidelity
 
 fidelity: install

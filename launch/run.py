@@ -1,8 +1,10 @@
 """`make run`: the default job, sized for the device it finds.
 
 DAgger against BC on Walker2d with the shipped expert, several seeds each,
-vmapped in one program. On a GPU: 5 seeds, 1024 environments collecting a
-full episode each per iteration, 10 iterations, evaluation over 64 episodes.
+vmapped in one program. On a GPU: the runs of
+`experiments/walker2d_bc_vs_dagger_gpu.py` (5 seeds, 1024 environments
+collecting a full episode each per iteration, 10 iterations, evaluation over
+64 episodes).
 On a CPU, where MJX steps about a thousand env-steps/s, a few-minute version
 of the CS285 protocol: 2 seeds, 2 environments, 5 iterations, evaluation over
 2 episodes (`python -m launch.reproduce --experiment=walker2d_bc_vs_dagger`
@@ -20,6 +22,7 @@ import time
 import jax
 from absl import app, flags
 
+from experiments import walker2d_bc_vs_dagger_gpu
 from il_jax import envs, experiment, rollout
 from il_jax.config import ImitationConfig
 from il_jax.experts import registry as experts
@@ -37,6 +40,8 @@ def _on_accelerator() -> bool:
 
 def _imitation_config(env_name: str) -> ImitationConfig:
   length = envs.env_class(env_name).default_episode_length
+  if _on_accelerator() and env_name == 'walker2d':
+    return walker2d_bc_vs_dagger_gpu.IMITATION
   if _on_accelerator():
     num_envs, n_iter, eval_episodes = 1024, 10, 64
   elif env_name == 'walker2d':  # MJX on a CPU: a few minutes in all
