@@ -8,8 +8,9 @@ std per iteration and a PNG of the learning curves are written to
 `experiments/<experiment>/` and appended to RESULTS.md. A module may set
 `METRIC` (default 'Eval_AverageReturn'), `X_AXIS` ('Iteration' or
 'Expert_Labels') and `TABLE` ('per_iteration' or 'final').
-`--only=<label>,...` runs part of an experiment (e.g. half of it in each of
-two processes); running it again without `--only` then only tabulates.
+`--only=<label>` (repeated for several labels) runs part of an experiment
+(e.g. half of it in each of two processes); running it again without
+`--only` then only tabulates.
 """
 
 import importlib
@@ -28,10 +29,11 @@ _EXPERIMENT = flags.DEFINE_string('experiment', 'tightrope_bc_vs_dagger',
 _WORKDIR = flags.DEFINE_string('workdir', 'runs', 'Where runs are written.')
 _RESULTS = flags.DEFINE_string('results', 'RESULTS.md',
                                'File to append the table to ("" for none).')
-_ONLY = flags.DEFINE_list(
-    'only', None, 'Run only these labels of the experiment and write no '
-    'table: to split an experiment over processes. A later run without it '
-    'resumes the finished runs (nothing to compute) and tabulates them.')
+_ONLY = flags.DEFINE_multi_string(
+    'only', None, 'Run only this label of the experiment (repeat the flag for '
+    'several; labels may hold commas) and write no table: to split an '
+    'experiment over processes. A later run without it resumes the finished '
+    'runs (nothing to compute) and tabulates them.')
 
 
 def _per_iteration(rows, name):
