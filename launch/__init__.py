@@ -15,6 +15,13 @@ def quiet_logs() -> None:
     logging.set_verbosity(logging.WARNING)
 
 
+def on_accelerator() -> bool:
+  """Whether JAX's default backend is a GPU or TPU: entry points size their
+  defaults (environments, seeds, steps) by it."""
+  import jax  # pylint: disable=g-import-not-at-top
+  return jax.default_backend() != 'cpu'
+
+
 def parse_sizes(name: str, values: list[str]) -> tuple[int, ...]:
   """A list flag of layer widths (`--name=256,256`) as integers."""
   try:

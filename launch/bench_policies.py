@@ -95,7 +95,7 @@ def main(_):
   if _BATCH_SIZES.value:
     batch_sizes = [int(b) for b in _BATCH_SIZES.value]
   else:
-    on_accelerator = jax.default_backend() != 'cpu'
+    on_accelerator = launch.on_accelerator()
     batch_sizes = [100, 4096] if on_accelerator else [100, 1024]
   unknown = sorted(set(_FAMILIES.value) - set(policies.registered_names()))
   if unknown:

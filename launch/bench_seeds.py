@@ -48,10 +48,6 @@ _MARKDOWN = flags.DEFINE_string('markdown', 'BENCHMARKS.md',
                                 'File to append result rows to ("" for none).')
 
 
-def _on_accelerator() -> bool:
-  return jax.default_backend() != 'cpu'
-
-
 def compiled_train(run_config: experiment.RunConfig, num_seeds: int):
   """`(compiled, compile_s)`: the run's whole training program vmapped over
   `num_seeds` keys, compiled ahead of time."""
@@ -94,7 +90,7 @@ def measure_sequential(run_config, max_seeds: int) -> dict:
 
 def main(_):
   launch.quiet_logs()
-  name = _EXPERIMENT.value or ('walker2d_bc_vs_dagger' if _on_accelerator()
+  name = _EXPERIMENT.value or ('walker2d_bc_vs_dagger' if launch.on_accelerator()
                                else 'tightrope_bc_vs_dagger')
   module = importlib.import_module(f'experiments.{name}')
   if _RUN.value not in module.RUNS:
@@ -102,7 +98,7 @@ def main(_):
                          f'has {list(module.RUNS)}.')
   run_config = module.RUNS[_RUN.value]
   seed_counts = sorted(int(n) for n in _SEEDS.value) if _SEEDS.value else (
-      [1, 5, 8, 64, 256] if _on_accelerator() else [1, 8, 64])
+      [1, 5, 8, 64, 256] if launch.on_accelerator() else [1, 8, 64])
   if min(seed_counts) < 1 or _MAX_SEQUENTIAL.value < 1:
     raise app.UsageError('--seeds and --max_sequential must be positive.')
 

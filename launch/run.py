@@ -34,15 +34,11 @@ _NUM_SEEDS = flags.DEFINE_integer(
     'CPU.')
 
 
-def _on_accelerator() -> bool:
-  return jax.default_backend() != 'cpu'
-
-
 def _imitation_config(env_name: str) -> ImitationConfig:
   length = envs.env_class(env_name).default_episode_length
-  if _on_accelerator() and env_name == 'walker2d':
+  if launch.on_accelerator() and env_name == 'walker2d':
     return walker2d_bc_vs_dagger_gpu.IMITATION
-  if _on_accelerator():
+  if launch.on_accelerator():
     num_envs, n_iter, eval_episodes = 1024, 10, 64
   elif env_name == 'walker2d':  # MJX on a CPU: a few minutes in all
     num_envs, n_iter, eval_episodes = 2, 5, 2
@@ -57,11 +53,11 @@ def _imitation_config(env_name: str) -> ImitationConfig:
 def _num_seeds() -> int:
   if _NUM_SEEDS.value is not None:
     return _NUM_SEEDS.value
-  return 5 if _on_accelerator() else 2
+  return 5 if launch.on_accelerator() else 2
 
 
 def _random_walker2d() -> None:
-  num_envs, num_steps = (4096, 1000) if _on_accelerator() else (16, 200)
+  num_envs, num_steps = (4096, 1000) if launch.on_accelerator() else (16, 200)
   env = envs.wrap(envs.make('walker2d'), episode_length=1000)
   run = jax.jit(rollout.make_episode_summary_rollout(
       env, rollout.uniform_random_policy(env.action_size), num_envs,
