@@ -37,6 +37,8 @@ _TRAIN_STEPS = flags.DEFINE_integer('train_steps_per_iter', 1000,
                                     'Gradient steps per iteration.')
 _BATCH = flags.DEFINE_integer('train_batch_size', 100, 'Minibatch size.')
 _LR = flags.DEFINE_float('learning_rate', 5e-3, 'Adam learning rate.')
+_MAX_GRAD_NORM = flags.DEFINE_float(
+    'max_grad_norm', float('inf'), 'Global gradient-norm clip (inf: none).')
 _BETA_SCHEDULE = flags.DEFINE_string(
     'beta_schedule', 'dagger', f'One of {list(BETA_SCHEDULES)}.')
 _BETA = flags.DEFINE_float('beta', 1.0, 'Initial/constant beta.')
@@ -104,6 +106,7 @@ def config_from_flags() -> experiment.RunConfig:
       steps_per_iter=_STEPS_PER_ITER.value,
       train_steps_per_iter=_TRAIN_STEPS.value,
       train_batch_size=_BATCH.value, learning_rate=_LR.value,
+      max_grad_norm=_MAX_GRAD_NORM.value,
       beta_schedule=_BETA_SCHEDULE.value, beta=_BETA.value,
       beta_decay=_BETA_DECAY.value, eval_episodes=_EVAL_EPISODES.value,
       episode_length=episode_length,

@@ -201,3 +201,15 @@ def test_four_simulated_devices_equal_one(group_run, tmp_path):
   assert len(sharded) == len(expected) == 8 * 3
   worst = assert_rows_close(sharded, expected)
   print(f'largest difference, 4 devices vs 1: {worst:.2e}')
+
+
+def test_every_sweep_setting_is_a_flag_of_launch_train():
+  # A separate process: launch modules define flags (e.g. --workdir) that
+  # other test modules' launch imports define too.
+  names = subprocess.run(
+      [sys.executable, '-c', 'import json; from absl import flags; '
+       'import launch.train; print(json.dumps(list(flags.FLAGS)))'],
+      check=True, capture_output=True, text=True,
+      cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  flag_names = set(json.loads(names.stdout.strip().splitlines()[-1]))
+  assert set(sweep.SETTINGS) - flag_names == set()
