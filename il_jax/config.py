@@ -3,7 +3,8 @@
 import dataclasses
 import math
 
-from il_jax.envs.validation import check_choice, check_positive
+from il_jax.envs.validation import (check_choice, check_non_negative,
+                                    check_positive)
 
 BETA_SCHEDULES = ('dagger', 'constant', 'linear', 'exponential')
 
@@ -74,11 +75,7 @@ class ImitationConfig:
       if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
         raise ValueError(f'{name}={value!r} is not valid; expected a number '
                          'in [0, 1].')
-    if (not isinstance(self.demo_noise, (int, float)) or
-        isinstance(self.demo_noise, bool) or not self.demo_noise >= 0):
-      raise ValueError(f'demo_noise={self.demo_noise!r} is not valid; expected '
-                       'a non-negative number (0 for noiseless '
-                       'demonstrations).')
+    check_non_negative('demo_noise', self.demo_noise)
     if self.steps_per_iter % self.num_envs:
       raise ValueError(
           f'steps_per_iter={self.steps_per_iter} is not valid; expected a '

@@ -22,6 +22,14 @@ def check_positive(name: str, value: Any, integer: bool = False) -> None:
     raise ValueError(f'{name}={value!r} is not valid; expected {expected}.')
 
 
+def check_non_negative(name: str, value: Any) -> None:
+  """Raises ValueError unless `value` is a number >= 0 (NaN is not)."""
+  if (isinstance(value, bool) or not isinstance(value, (int, float)) or
+      not value >= 0):
+    raise ValueError(f'{name}={value!r} is not valid; expected a '
+                     'non-negative number.')
+
+
 def check_layer_sizes(name: str, sizes: Any) -> tuple[int, ...]:
   """Returns `sizes` as a tuple, or raises ValueError unless it is a
   non-empty sequence of positive integers (hidden-layer widths)."""
