@@ -139,7 +139,8 @@ def main(_):
   if _BATCH_SIZES.value:
     batch_sizes = [int(b) for b in _BATCH_SIZES.value]
   else:
-    batch_sizes = [1024, 4096, 16384, 65536] if launch.on_accelerator() else [16, 64]
+    batch_sizes = ([1024, 4096, 16384, 65536] if launch.on_accelerator()
+                   else [16, 64])
   num_steps = _NUM_STEPS.value or (1000 if launch.on_accelerator() else 50)
   option_sets = ([{'solver': p} for p in _PRESETS.value]
                  if _ENV.value == 'walker2d' else [{}])
