@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from il_jax import envs, policies
-from il_jax.algorithms import bc, core, dagger
+from il_jax.algorithms import bc, dagger
 from il_jax.config import ImitationConfig
 from il_jax.experts import registry as experts
 
@@ -27,10 +27,15 @@ CONFIG = ImitationConfig(
 NOISY = dataclasses.replace(CONFIG, demo_noise=0.1)
 
 
-def _train(algorithm, config=CONFIG):
+def _tightrope_mlp():
+  """`(env, policy, expert)`: tightrope, a 2x64 MLP and the analytic expert."""
   env = envs.make('tightrope')
   policy = policies.make('mlp', env.observation_size, env.action_size)
-  train = algorithm.make_train(config, env, policy, experts.load('tightrope'))
+  return env, policy, experts.load('tightrope')
+
+
+def _train(algorithm, config=CONFIG):
+  train = algorithm.make_train(config, *_tightrope_mlp())
   keys = jax.random.split(jax.random.PRNGKey(0), NUM_SEEDS)
   return jax.device_get(jax.jit(jax.vmap(train))(keys)[1])
 
@@ -84,10 +89,7 @@ def test_noisy_demonstrations_teach_bc_to_recover(results):
 
 
 def _initial_dataset(config):
-  env = envs.make('tightrope')
-  policy = policies.make('mlp', env.observation_size, env.action_size)
-  fns = core.make_train_fns(config, env, policy, experts.load('tightrope'),
-                            collector=None)
+  fns = bc.make_train_fns(config, *_tightrope_mlp())
   dataset = jax.device_get(jax.jit(fns.init)(jax.random.PRNGKey(0)).dataset)
   rows = int(dataset.size)
   return (dataset.obs[:rows], dataset.action[:rows],
