@@ -176,7 +176,7 @@ def plot_bands(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str,
     ax.set_xscale('log')
   ax.set_xlabel(xlabel)
   ax.set_ylabel(ylabel)
-  ax.set_title(title)
+  fig.suptitle(title)  # over the figure: a long title overflows the axes
   ax.legend(bbox_to_anchor=(1.02, 1.0), loc='upper left', fontsize='small')
   fig.tight_layout()
   fig.savefig(path, dpi=100)
