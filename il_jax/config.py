@@ -45,6 +45,11 @@ class ImitationConfig:
       the labels stay its noiseless actions. 0 for clean demonstrations;
       above 0 the demonstrations visit the states the expert's own errors
       lead to and record its corrections there (DART, Laskey et al. 2017).
+    ema_decay: decay, per gradient step, of an exponential moving average of
+      the policy's parameters; above 0 the policy collects and is evaluated
+      with the average (Polyak averaging, which smooths out the last
+      iterate's minibatch noise) while training continues from the last
+      iterate. 0 acts with the last iterate, as the homework does.
   """
   n_iter: int = 10
   num_envs: int = 2
@@ -61,6 +66,7 @@ class ImitationConfig:
   episode_length: int = 1000
   normalize_observations: bool = False
   demo_noise: float = 0.0
+  ema_decay: float = 0.0
 
   def __post_init__(self):
     for name in ('n_iter', 'num_envs', 'expert_steps_per_env',
@@ -76,6 +82,10 @@ class ImitationConfig:
         raise ValueError(f'{name}={value!r} is not valid; expected a number '
                          'in [0, 1].')
     check_non_negative('demo_noise', self.demo_noise)
+    if not isinstance(self.ema_decay, (int, float)) or not (
+        0.0 <= self.ema_decay < 1.0):
+      raise ValueError(f'ema_decay={self.ema_decay!r} is not valid; expected '
+                       'a number in [0, 1) (0 for no averaging).')
     if self.steps_per_iter % self.num_envs:
       raise ValueError(
           f'steps_per_iter={self.steps_per_iter} is not valid; expected a '

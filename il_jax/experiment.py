@@ -164,6 +164,15 @@ def _check_same_config(workdir: str, config: RunConfig) -> None:
     with open(path) as f:
       saved = json.load(f)
     current = json.loads(json.dumps(config.to_json()))
+    # A config field added since the run was written, at its default, asks
+    # for what the code did before it existed: the same run.
+    defaults = json.loads(json.dumps(
+        dataclasses.asdict(type(config.imitation)())))
+    saved_imitation = saved.setdefault('imitation', {})
+    for name, value in current['imitation'].items():
+      if name not in saved_imitation and value == defaults.get(name,
+                                                                object()):
+        saved_imitation[name] = value
     if saved != current:
       changed = sorted(k for k in current if saved.get(k) != current[k])
       raise ValueError(

@@ -53,6 +53,10 @@ _NORMALIZE = flags.DEFINE_bool('normalize_observations', False,
 _DEMO_NOISE = flags.DEFINE_float(
     'demo_noise', 0.0, 'Std of Gaussian noise on the actions the expert '
     'executes while demonstrating (DART); labels stay noiseless.')
+_EMA_DECAY = flags.DEFINE_float(
+    'ema_decay', 0.0, 'Per-step decay of a moving average of the policy '
+    'parameters that collects and is evaluated; 0 acts with the last '
+    'iterate.')
 _GATE = flags.DEFINE_string('gate', 'discrepancy',
                             f'HG-DAgger gate, one of {list(GATES)}.')
 _THRESHOLD = flags.DEFINE_float(
@@ -110,7 +114,8 @@ def config_from_flags() -> experiment.RunConfig:
       beta_schedule=_BETA_SCHEDULE.value, beta=_BETA.value,
       beta_decay=_BETA_DECAY.value, eval_episodes=_EVAL_EPISODES.value,
       episode_length=episode_length,
-      normalize_observations=_NORMALIZE.value, demo_noise=_DEMO_NOISE.value)
+      normalize_observations=_NORMALIZE.value, demo_noise=_DEMO_NOISE.value,
+      ema_decay=_EMA_DECAY.value)
   if _ALGO.value == 'hg_dagger':
     imitation = HGDAggerConfig(
         **imitation_fields, gate=_GATE.value, threshold=_THRESHOLD.value,

@@ -6,8 +6,9 @@ program per algorithm. The other cure is noise in the demonstrations (DART).
 """
 
 import dataclasses
+import functools
 
-
+import chex
 import jax
 import numpy as np
 import pytest
@@ -106,3 +107,37 @@ def test_noisy_demonstrations_are_labelled_by_the_noiseless_expert():
   assert np.abs(noisy_obs - clean_obs).max() > 0.01
   # ... and the rows say that the noiseless expert did not drive.
   assert clean_driver.all() and not noisy_driver.any()
+
+
+@functools.lru_cache
+def _first_iteration(config):
+  """`(state before, state after, metrics)` of iteration 0 of BC on tightrope
+  (seed 0)."""
+  fns = bc.make_train_fns(config, *_tightrope_mlp())
+  before = jax.jit(fns.init)(jax.random.PRNGKey(0))
+  after, metrics = jax.jit(fns.iteration)(before, np.int32(0))
+  return jax.device_get((before, after, metrics))
+
+
+def test_parameter_average_moves_by_one_minus_decay_per_step():
+  decay = 0.9
+  before, after, _ = _first_iteration(dataclasses.replace(
+      CONFIG, train_steps_per_iter=1, ema_decay=decay))
+  expected = jax.tree.map(lambda start, new: decay * start + (1 - decay) * new,
+                          before.params, after.params)
+  chex.assert_trees_all_close(after.averaged_params, expected, rtol=1e-5,
+                              atol=1e-7)
+  assert _first_iteration(CONFIG)[1].averaged_params is None
+
+
+def test_the_policy_is_evaluated_with_the_parameter_average():
+  # A decay this close to 1 keeps the average at the initial parameters while
+  # training moves the last iterate: the run must evaluate like one whose
+  # training cannot move them, not like the trained one.
+  average_stays = _first_iteration(dataclasses.replace(
+      CONFIG, ema_decay=1 - 1e-9))[2]['Eval_AverageReturn']
+  untrained = _first_iteration(dataclasses.replace(
+      CONFIG, learning_rate=1e-12))[2]['Eval_AverageReturn']
+  trained = _first_iteration(CONFIG)[2]['Eval_AverageReturn']
+  np.testing.assert_allclose(average_stays, untrained, rtol=1e-4)
+  assert abs(trained - untrained) > 1.0, (trained, untrained)

@@ -1,7 +1,9 @@
 """The experiment driver: seeds, exact resume, logs and early, clear errors."""
 
+import dataclasses
 import json
 import os
+import shutil
 
 import pytest
 
@@ -95,6 +97,38 @@ def test_only_the_primary_process_writes_files(uninterrupted, tmp_path,
   assert sorted(os.listdir(workdir)) == ['checkpoints']
 
 
+def test_resume_with_parameter_averaging_reproduces_the_run(tmp_path):
+  # The average is part of the state a checkpoint must hold.
+  config = _config(imitation=dataclasses.replace(SMALL, ema_decay=0.9))
+  expected = experiment.run(config, str(tmp_path / 'whole'), verbose=False)
+  workdir = str(tmp_path / 'resumed')
+  experiment.run(config, workdir, stop_after=2, verbose=False)
+  resumed = experiment.run(config, workdir, resume=True, verbose=False)
+  assert without_timing(resumed) == without_timing(expected)
+
+
+def test_resume_accepts_a_run_written_before_a_field_at_its_default(
+    uninterrupted, tmp_path):
+  workdir, expected = uninterrupted
+  older = str(tmp_path / 'older')
+  shutil.copytree(workdir, older)
+  path = os.path.join(older, 'config.json')
+  with open(path) as f:
+    saved = json.load(f)
+  del saved['imitation']['ema_decay']
+  with open(path, 'w') as f:
+    json.dump(saved, f)
+  rows = experiment.run(_config(), older, resume=True, verbose=False)
+  assert without_timing(rows) == without_timing(expected)
+  # A field missing from the saved config but set off its default in this
+  # one asks for another run.
+  with pytest.raises(ValueError, match=r"another config \(differs in "
+                     r"\['imitation'\]\)"):
+    experiment.run(
+        _config(imitation=dataclasses.replace(SMALL, ema_decay=0.5)), older,
+        resume=True, verbose=False)
+
+
 def test_resume_refuses_a_workdir_of_another_config(uninterrupted):
   workdir, _ = uninterrupted
   with pytest.raises(ValueError, match='another config'):
@@ -120,6 +154,8 @@ def test_bad_run_configs_fail_clearly(overrides, message):
     ('beta', 1.5, r'expected a number in \[0, 1\]'),
     ('steps_per_iter', 999, 'multiple of num_envs=2'),
     ('demo_noise', -0.1, 'demo_noise=-0.1 is not valid'),
+    ('ema_decay', 1.0, r'ema_decay=1.0 is not valid; expected a number in '
+                       r'\[0, 1\)'),
 ])
 def test_bad_imitation_configs_fail_clearly(field, value, message):
   with pytest.raises(ValueError, match=message):

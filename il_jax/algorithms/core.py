@@ -112,6 +112,9 @@ class TrainState:
     expert_return_std: std of that return.
     algo_state: the collector's own state (see `Collector.init`).
     hparams: the run's traced hyper-parameters (see `HyperParams`).
+    averaged_params: the moving average of `params` when the config's
+      `ema_decay > 0`, else None (last, so that a state without it has the
+      leaves of one written before it existed).
   """
   params: Params
   opt_state: optax.OptState
@@ -123,6 +126,14 @@ class TrainState:
   expert_return_std: jax.Array
   algo_state: Any
   hparams: HyperParams
+  averaged_params: Params | None = None
+
+  @property
+  def acting_params(self) -> Params:
+    """The parameters the policy collects and is evaluated with: the
+    average if there is one, else the last iterate."""
+    return self.params if self.averaged_params is None else (
+        self.averaged_params)
 
 
 class TrainFns(NamedTuple):
@@ -220,25 +231,32 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
         expert_return=expert_summary['return_mean'],
         expert_return_std=expert_summary['return_std'],
         algo_state=collector.init(ctx._replace(hparams=hparams))
-        if collector else {}, hparams=hparams)
+        if collector else {}, hparams=hparams,
+        averaged_params=params if config.ema_decay > 0 else None)
 
-  def train_policy(params, opt_state, dataset, stats, key):
-    """`train_steps_per_iter` Adam steps on minibatches of the dataset."""
+  def train_policy(params, opt_state, averaged, dataset, stats, key):
+    """`train_steps_per_iter` Adam steps on minibatches of the dataset,
+    updating the parameters' moving average `averaged` (None for none) after
+    each."""
 
     def gradient_step(carry, key):
-      params, opt_state = carry
+      params, opt_state, averaged = carry
       batch_key, loss_key = jax.random.split(key)
       batch = data.sample(dataset, batch_key, config.train_batch_size)
       batch = batch._replace(obs=data.normalize(batch.obs, stats))
       (loss, _), grads = jax.value_and_grad(policy.loss, has_aux=True)(
           params, batch, loss_key)
       updates, opt_state = optimizer.update(grads, opt_state, params)
-      return (optax.apply_updates(params, updates), opt_state), loss
+      params = optax.apply_updates(params, updates)
+      if averaged is not None:
+        averaged = optax.incremental_update(params, averaged,
+                                            1.0 - config.ema_decay)
+      return (params, opt_state, averaged), loss
 
-    (params, opt_state), losses = jax.lax.scan(
-        gradient_step, (params, opt_state),
+    (params, opt_state, averaged), losses = jax.lax.scan(
+        gradient_step, (params, opt_state, averaged),
         jax.random.split(key, config.train_steps_per_iter))
-    return params, opt_state, losses[-1]
+    return params, opt_state, averaged, losses[-1]
 
   def iteration(state: TrainState, i: jax.Array) -> tuple[TrainState, Metrics]:
     run_ctx = ctx._replace(hparams=state.hparams)
@@ -257,7 +275,8 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
 
       def collect():
         dataset, algo_state, summary, metrics = collector.collect(
-            run_ctx, state.params, normalizer(state.dataset), state.dataset,
+            run_ctx, state.acting_params, normalizer(state.dataset),
+            state.dataset,
             state.algo_state, i, collect_key)
         return dataset, algo_state, {k: summary[k] for k in (
             'return_mean', 'return_std')}, metrics
@@ -267,10 +286,12 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
       collected = jnp.where(i > 0, config.steps_per_iter, 0)
 
     stats = normalizer(dataset)
-    params, opt_state, loss = train_policy(state.params, state.opt_state,
-                                           dataset, stats, train_key)
+    params, opt_state, averaged, loss = train_policy(
+        state.params, state.opt_state, state.averaged_params, dataset, stats,
+        train_key)
+    acting = params if averaged is None else averaged
     eval_summary = evaluation.evaluate(
-        lambda obs: policy.mode(params, data.normalize(obs, stats)), wrapped,
+        lambda obs: policy.mode(acting, data.normalize(obs, stats)), wrapped,
         eval_key, config.eval_episodes, config.episode_length)
     env_steps = (state.env_steps + collected +
                  config.eval_episodes * config.episode_length)
@@ -294,7 +315,7 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
     new_state = state.replace(
         params=params, opt_state=opt_state, dataset=dataset, key=next_key,
         iteration=state.iteration + 1, env_steps=env_steps,
-        algo_state=algo_state)
+        algo_state=algo_state, averaged_params=averaged)
     return new_state, metrics
 
   return TrainFns(init=init, iteration=iteration)
