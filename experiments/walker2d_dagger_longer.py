@@ -12,22 +12,23 @@ per run.
 
 import dataclasses
 
-from experiments import walker2d_bc_vs_dagger
+from experiments import walker2d_bc_vs_dagger, walker2d_parameter_averaging
 
 DESCRIPTION = 'Walker2d: DAgger for 15 iterations (5 seeds)'
-_LONGER = dataclasses.replace(walker2d_bc_vs_dagger.IMITATION, n_iter=15)
+N_ITER = 15
+
+
+def _longer(run):
+  """`run` with `N_ITER` iterations: its first 10 are the 10-iteration run's."""
+  return dataclasses.replace(run, imitation=dataclasses.replace(
+      run.imitation, n_iter=N_ITER))
+
 
 RUNS = {
-    label: dataclasses.replace(walker2d_bc_vs_dagger.RUNS[label],
-                               imitation=_LONGER)
-    for label in ('DAgger', 'DAgger gaussian')
+    **{label: _longer(walker2d_bc_vs_dagger.RUNS[label])
+       for label in ('DAgger', 'DAgger gaussian')},
+    **{label: _longer(walker2d_parameter_averaging.RUNS[label])
+       for label in ('DAgger gaussian (normalised)',
+                     'DAgger gaussian (normalised, EMA 0.99)',
+                     'DAgger gaussian (normalised, EMA 0.99, other seeds)')},
 }
-RUNS['DAgger gaussian (normalised)'] = dataclasses.replace(
-    walker2d_bc_vs_dagger.RUNS['DAgger gaussian'],
-    imitation=dataclasses.replace(_LONGER, normalize_observations=True))
-for _seed, _suffix in ((0, ''), (1, ', other seeds')):
-  RUNS[f'DAgger gaussian (normalised, EMA 0.99{_suffix})'] = (
-      dataclasses.replace(
-          walker2d_bc_vs_dagger.RUNS['DAgger gaussian'], seed=_seed,
-          imitation=dataclasses.replace(_LONGER, normalize_observations=True,
-                                        ema_decay=0.99)))

@@ -6,10 +6,10 @@ set of 5 seeds and 90 % on another, and its return swings by 10-20 % from
 one iteration to the next. Adam at the protocol's constant learning rate of
 5e-3 and batch 100 leaves the last iterate noisy; here the policy collects
 and is evaluated with an exponential moving average of its parameters
-(decay 0.995 or 0.99 per gradient step: about the last 200 or 100 of
-each iteration's 1000 steps) while training goes on from the last iterate, as diffusion
-policies are usually deployed. Same two seed sets; the runs without the
-average are `walker2d_normalized_observations`'.
+(decay 0.995 or 0.99 per gradient step: about the last 200 or 100 of each
+iteration's 1000 steps) while training goes on from the last iterate, as
+diffusion policies are usually deployed. Same two seed sets; the runs
+without the average are `walker2d_normalized_observations`'.
 """
 
 import dataclasses

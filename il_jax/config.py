@@ -3,8 +3,8 @@
 import dataclasses
 import math
 
-from il_jax.envs.validation import (check_choice, check_non_negative,
-                                    check_positive)
+from il_jax.envs.validation import (check_choice, check_fraction,
+                                    check_non_negative, check_positive)
 
 BETA_SCHEDULES = ('dagger', 'constant', 'linear', 'exponential')
 
@@ -77,15 +77,9 @@ class ImitationConfig:
     check_positive('max_grad_norm', self.max_grad_norm)
     check_choice('beta_schedule', self.beta_schedule, BETA_SCHEDULES)
     for name in ('beta', 'beta_decay'):
-      value = getattr(self, name)
-      if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ValueError(f'{name}={value!r} is not valid; expected a number '
-                         'in [0, 1].')
+      check_fraction(name, getattr(self, name))
     check_non_negative('demo_noise', self.demo_noise)
-    if not isinstance(self.ema_decay, (int, float)) or not (
-        0.0 <= self.ema_decay < 1.0):
-      raise ValueError(f'ema_decay={self.ema_decay!r} is not valid; expected '
-                       'a number in [0, 1) (0 for no averaging).')
+    check_fraction('ema_decay', self.ema_decay, include_one=False)
     if self.steps_per_iter % self.num_envs:
       raise ValueError(
           f'steps_per_iter={self.steps_per_iter} is not valid; expected a '
@@ -151,6 +145,4 @@ class HGDAggerConfig(ImitationConfig):
                                                      (int, float)):
       raise ValueError(f'threshold={self.threshold!r} is not valid; expected '
                        'a number or None.')
-    if not 0.0 <= self.threshold_quantile <= 1.0:
-      raise ValueError(f'threshold_quantile={self.threshold_quantile!r} is not '
-                       'valid; expected a number in [0, 1].')
+    check_fraction('threshold_quantile', self.threshold_quantile)

@@ -276,8 +276,7 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
       def collect():
         dataset, algo_state, summary, metrics = collector.collect(
             run_ctx, state.acting_params, normalizer(state.dataset),
-            state.dataset,
-            state.algo_state, i, collect_key)
+            state.dataset, state.algo_state, i, collect_key)
         return dataset, algo_state, {k: summary[k] for k in (
             'return_mean', 'return_std')}, metrics
 
@@ -289,12 +288,16 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
     params, opt_state, averaged, loss = train_policy(
         state.params, state.opt_state, state.averaged_params, dataset, stats,
         train_key)
-    acting = params if averaged is None else averaged
-    eval_summary = evaluation.evaluate(
-        lambda obs: policy.mode(acting, data.normalize(obs, stats)), wrapped,
-        eval_key, config.eval_episodes, config.episode_length)
     env_steps = (state.env_steps + collected +
                  config.eval_episodes * config.episode_length)
+    new_state = state.replace(
+        params=params, opt_state=opt_state, dataset=dataset, key=next_key,
+        iteration=state.iteration + 1, env_steps=env_steps,
+        algo_state=algo_state, averaged_params=averaged)
+    eval_summary = evaluation.evaluate(
+        lambda obs: policy.mode(new_state.acting_params,
+                                data.normalize(obs, stats)),
+        wrapped, eval_key, config.eval_episodes, config.episode_length)
     metrics = {
         'Iteration': i,
         **evaluation.eval_metrics(eval_summary),
@@ -312,10 +315,6 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
            for name, value in eval_summary.items()
            if name.startswith('metric_')},
     }
-    new_state = state.replace(
-        params=params, opt_state=opt_state, dataset=dataset, key=next_key,
-        iteration=state.iteration + 1, env_steps=env_steps,
-        algo_state=algo_state, averaged_params=averaged)
     return new_state, metrics
 
   return TrainFns(init=init, iteration=iteration)

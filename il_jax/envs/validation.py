@@ -30,6 +30,17 @@ def check_non_negative(name: str, value: Any) -> None:
                      'non-negative number.')
 
 
+def check_fraction(name: str, value: Any, include_one: bool = True) -> None:
+  """Raises ValueError unless `value` is a number in [0, 1] (in [0, 1) when
+  not `include_one`: e.g. a decay of 1 would never move)."""
+  valid = isinstance(value, (int, float)) and 0.0 <= value and (
+      value <= 1.0 if include_one else value < 1.0)
+  if not valid:
+    interval = '[0, 1]' if include_one else '[0, 1)'
+    raise ValueError(f'{name}={value!r} is not valid; expected a number in '
+                     f'{interval}.')
+
+
 def check_layer_sizes(name: str, sizes: Any) -> tuple[int, ...]:
   """Returns `sizes` as a tuple, or raises ValueError unless it is a
   non-empty sequence of positive integers (hidden-layer widths)."""

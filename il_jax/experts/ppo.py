@@ -41,7 +41,8 @@ from brax.envs.base import Env, State
 from flax import struct
 
 from il_jax import envs, evaluation
-from il_jax.envs.validation import check_layer_sizes, check_positive
+from il_jax.envs.validation import (check_fraction, check_layer_sizes,
+                                    check_non_negative, check_positive)
 from il_jax.experts import ppo_networks
 from il_jax.types import Metrics, Params, PRNGKey
 
@@ -91,14 +92,9 @@ class PPOConfig:
                  'reward_scaling'):
       check_positive(name, getattr(self, name))
     for name in ('discount', 'gae_lambda'):
-      value = getattr(self, name)
-      if not 0.0 <= value <= 1.0:
-        raise ValueError(f'{name}={value!r} is not valid; expected a number '
-                         'in [0, 1].')
+      check_fraction(name, getattr(self, name))
     for name in ('value_coef', 'entropy_coef'):
-      if getattr(self, name) < 0:
-        raise ValueError(f'{name}={getattr(self, name)!r} is not valid; '
-                         'expected a non-negative number.')
+      check_non_negative(name, getattr(self, name))
     batch = self.num_envs * self.unroll_length
     if batch % self.num_minibatches:
       raise ValueError(

@@ -28,7 +28,8 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from il_jax.envs.validation import check_layer_sizes, check_positive
+from il_jax.envs.validation import (check_fraction, check_layer_sizes,
+                                    check_positive)
 from il_jax.experts import ppo_networks
 from il_jax.types import Action, Metrics, Observation, Params, PRNGKey
 
@@ -57,10 +58,7 @@ class SACConfig:
                  'alpha_learning_rate', 'initial_alpha', 'reward_scaling'):
       check_positive(name, getattr(self, name))
     for name in ('discount', 'tau'):
-      value = getattr(self, name)
-      if not 0.0 <= value <= 1.0:
-        raise ValueError(f'{name}={value!r} is not valid; expected a number '
-                         'in [0, 1].')
+      check_fraction(name, getattr(self, name))
     for name in ('policy_hidden_sizes', 'q_hidden_sizes'):
       object.__setattr__(self, name,
                          check_layer_sizes(name, getattr(self, name)))
