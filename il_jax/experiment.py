@@ -23,11 +23,12 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from il_jax import envs, logging, policies
-from il_jax.algorithms import bc, core, dagger, hg_dagger
+from il_jax.algorithms import bc, dagger, hg_dagger
 from il_jax.checkpoint import Checkpointer
 from il_jax.config import HGDAggerConfig, ImitationConfig
 from il_jax.experts import registry as experts
 from il_jax.envs.validation import check_choice, check_positive
+from il_jax.types import HyperParams
 
 ALGORITHMS = MappingProxyType({
     'bc': bc, 'dagger': dagger, 'hg_dagger': hg_dagger})
@@ -183,7 +184,7 @@ def _check_same_config(workdir: str, config: RunConfig) -> None:
 def run(config: RunConfig, workdir: str, resume: bool = False,
         stop_after: int | None = None, verbose: bool = True,
         keys: jax.Array | None = None,
-        hparams: core.HyperParams | None = None,
+        hparams: HyperParams | None = None,
         progress: Callable[[int, dict], None] | None = None) -> list[dict]:
   """Runs (or resumes) an experiment in `workdir`.
 
@@ -236,7 +237,7 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
   if hparams is None:
     hparams = jax.tree.map(
         lambda x: jnp.broadcast_to(x, (num,)),
-        core.HyperParams.from_config(config.imitation))
+        HyperParams.from_config(config.imitation))
   sharding = member_sharding(num)
   mesh = sharding.mesh
   if verbose and primary and mesh.shape[envs.ENV_AXIS] > 1:

@@ -11,7 +11,7 @@ A sweep spec is plain data:
 Names are those of `launch/train.py`'s flags. `expand` turns the spec into
 runs (one per grid point and seed). `group` puts runs whose static config is
 equal (everything except the seed and the traced hyper-parameters of
-`core.HyperParams`: learning rate, beta, beta decay, fixed gate threshold,
+`HyperParams`: learning rate, beta, beta decay, fixed gate threshold,
 threshold quantile) into one `Group`: one compiled program vmapped over its
 members (hyper-parameter x seed) and sharded over the devices. Shapes that
 differ (network size, number of environments, ...) make separate groups.
@@ -38,8 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from il_jax import envs, experiment, logging
-from il_jax.algorithms import core
 from il_jax.config import HGDAggerConfig, ImitationConfig
+from il_jax.types import HYPERPARAMETERS, HyperParams
 
 PLAN_FILE = 'plan.json'
 MEMBERS_FILE = 'members.json'
@@ -61,7 +61,7 @@ SETTINGS = (tuple(_TOP_LEVEL) + tuple(_POLICY_OPTIONS) + _IMITATION_FIELDS +
 # Values a placeholder takes in `static_key` (any valid value will do).
 _PLACEHOLDERS = {'learning_rate': 1.0, 'beta': 1.0, 'beta_decay': 1.0,
                  'threshold': 0.0, 'threshold_quantile': 0.5}
-assert tuple(_PLACEHOLDERS) == core.HYPERPARAMETERS
+assert tuple(_PLACEHOLDERS) == HYPERPARAMETERS
 
 
 def run_config(settings: Mapping[str, Any], seed: int = 0
@@ -200,9 +200,9 @@ class Group:
     return jnp.stack([jax.random.split(jax.random.PRNGKey(r.seed), 1)[0]
                       for r in self.runs])
 
-  def hparams(self) -> core.HyperParams:
+  def hparams(self) -> HyperParams:
     """`HyperParams` with leaves `[M]`, one value per member."""
-    members = [core.HyperParams.from_config(r.config.imitation)
+    members = [HyperParams.from_config(r.config.imitation)
                for r in self.runs]
     return jax.tree.map(lambda *x: jnp.stack(x), *members)
 

@@ -1,8 +1,12 @@
-"""Names for the types shared across il_jax, defined once."""
+"""The types shared across il_jax, defined once: array aliases, rollout
+records (`Transition`), supervised batches and a run's state (`TrainState`,
+with its traced `HyperParams`)."""
 
 from typing import Any, NamedTuple
 
+import flax.struct
 import jax
+import jax.numpy as jnp
 
 PRNGKey = jax.Array
 Params = Any
@@ -53,3 +57,85 @@ class Transition(NamedTuple):
   done: jax.Array
   expert_controlled: jax.Array
   episode: EpisodeStats
+
+
+# Config fields that are traced (`HyperParams`), in order.
+HYPERPARAMETERS = ('learning_rate', 'beta', 'beta_decay', 'threshold',
+                   'threshold_quantile')
+
+
+@flax.struct.dataclass
+class HyperParams:
+  """The continuous hyper-parameters of a run, as traced float32 scalars.
+
+  They live in `TrainState` (and the learning rate also in the optimiser's
+  state, which `optax.inject_hyperparams` reads), so a vmapped state carries
+  one value per member: a sweep over them is one compiled program, and a
+  checkpoint keeps them. Everything else in the config is static.
+
+  Attributes:
+    learning_rate: Adam learning rate.
+    beta: DAgger's initial (or constant) mixing probability.
+    beta_decay: DAgger's exponential schedule factor.
+    threshold: HG-DAgger's fixed gate threshold (NaN when the config's is None:
+      the adaptive quantile rule, which is static, is used instead).
+    threshold_quantile: HG-DAgger's adaptive threshold quantile.
+  """
+  learning_rate: jax.Array
+  beta: jax.Array
+  beta_decay: jax.Array
+  threshold: jax.Array
+  threshold_quantile: jax.Array
+
+  @classmethod
+  def from_config(cls, config) -> 'HyperParams':
+    """The values of an `ImitationConfig` (or a subclass), NaN for fields
+    the config does not have."""
+    values = {}
+    for name in HYPERPARAMETERS:
+      value = getattr(config, name, None)
+      values[name] = jnp.asarray(jnp.nan if value is None else value,
+                                 jnp.float32)
+    return cls(**values)
+
+
+@flax.struct.dataclass
+class TrainState:
+  """Everything a run needs to continue: resume is restoring this.
+
+  Attributes:
+    params: policy parameters.
+    opt_state: optimiser state (`optax.inject_hyperparams`' state).
+    dataset: the aggregated on-device dataset (`il_jax.data.Dataset`).
+    key: PRNG key for the next iteration.
+    iteration: int32, iterations completed.
+    env_steps: int32, environment steps taken so far (demonstrations,
+      collection and evaluation).
+    expert_return: mean return of the demonstrations (the noisy expert's
+      when `demo_noise > 0`).
+    expert_return_std: std of that return.
+    algo_state: the collector's own state (see
+      `il_jax.algorithms.core.Collector.init`).
+    hparams: the run's traced hyper-parameters (see `HyperParams`).
+    averaged_params: the moving average of `params` when the config's
+      `ema_decay > 0`, else None (last, so that a state without it has the
+      leaves of one written before it existed).
+  """
+  params: Params
+  opt_state: Any
+  dataset: Any
+  key: PRNGKey
+  iteration: jax.Array
+  env_steps: jax.Array
+  expert_return: jax.Array
+  expert_return_std: jax.Array
+  algo_state: Any
+  hparams: HyperParams
+  averaged_params: Params | None = None
+
+  @property
+  def acting_params(self) -> Params:
+    """The parameters the policy collects and is evaluated with: the
+    average if there is one, else the last iterate."""
+    return self.params if self.averaged_params is None else (
+        self.averaged_params)

@@ -12,7 +12,6 @@ jitted and checkpointed between calls, or vmapped over seeds.
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import flax.struct
 import jax
 import jax.numpy as jnp
 import optax
@@ -21,50 +20,12 @@ from il_jax import data, envs, evaluation, rollout
 from il_jax.config import ImitationConfig
 from il_jax.data.normalization import NormalizerStats
 from il_jax.policies.base import Policy
-from il_jax.types import Action, Metrics, Observation, Params, PRNGKey
+from il_jax.types import (Action, HyperParams, Metrics, Observation, Params,
+                          PRNGKey, TrainState)
 
 ExpertFn = Callable[[Observation], Action]
 # The dataset records, per row, whether the expert's action was executed there.
 DATASET_EXTRAS = {'expert_controlled': jax.ShapeDtypeStruct((), jnp.bool_)}
-
-
-@flax.struct.dataclass
-class HyperParams:
-  """The continuous hyper-parameters of a run, as traced float32 scalars.
-
-  They live in `TrainState` (and the learning rate also in the optimiser's
-  state, which `optax.inject_hyperparams` reads), so a vmapped state carries
-  one value per member: a sweep over them is one compiled program, and a
-  checkpoint keeps them. Everything else in the config is static.
-
-  Attributes:
-    learning_rate: Adam learning rate.
-    beta: DAgger's initial (or constant) mixing probability.
-    beta_decay: DAgger's exponential schedule factor.
-    threshold: HG-DAgger's fixed gate threshold (NaN when the config's is None:
-      the adaptive quantile rule, which is static, is used instead).
-    threshold_quantile: HG-DAgger's adaptive threshold quantile.
-  """
-  learning_rate: jax.Array
-  beta: jax.Array
-  beta_decay: jax.Array
-  threshold: jax.Array
-  threshold_quantile: jax.Array
-
-  @classmethod
-  def from_config(cls, config: ImitationConfig) -> 'HyperParams':
-    """The config's values (NaN for fields the config does not have)."""
-    values = {}
-    for name in HYPERPARAMETERS:
-      value = getattr(config, name, None)
-      values[name] = jnp.asarray(jnp.nan if value is None else value,
-                                 jnp.float32)
-    return cls(**values)
-
-
-# Config fields that are traced (`HyperParams`), in order.
-HYPERPARAMETERS = ('learning_rate', 'beta', 'beta_decay', 'threshold',
-                   'threshold_quantile')
 
 
 class CollectContext(NamedTuple):
@@ -93,47 +54,6 @@ class Collector(NamedTuple):
   init: Callable[..., Any]
   collect: Callable[..., tuple[Any, Any, Metrics, Metrics]]
   demo_metrics: Callable[..., Metrics]
-
-
-@flax.struct.dataclass
-class TrainState:
-  """Everything a run needs to continue: resume is restoring this.
-
-  Attributes:
-    params: policy parameters.
-    opt_state: optimiser state.
-    dataset: the aggregated on-device dataset.
-    key: PRNG key for the next iteration.
-    iteration: int32, iterations completed.
-    env_steps: int32, environment steps taken so far (demonstrations,
-      collection and evaluation).
-    expert_return: mean return of the demonstrations (the noisy expert's
-      when `demo_noise > 0`).
-    expert_return_std: std of that return.
-    algo_state: the collector's own state (see `Collector.init`).
-    hparams: the run's traced hyper-parameters (see `HyperParams`).
-    averaged_params: the moving average of `params` when the config's
-      `ema_decay > 0`, else None (last, so that a state without it has the
-      leaves of one written before it existed).
-  """
-  params: Params
-  opt_state: optax.OptState
-  dataset: data.Dataset
-  key: PRNGKey
-  iteration: jax.Array
-  env_steps: jax.Array
-  expert_return: jax.Array
-  expert_return_std: jax.Array
-  algo_state: Any
-  hparams: HyperParams
-  averaged_params: Params | None = None
-
-  @property
-  def acting_params(self) -> Params:
-    """The parameters the policy collects and is evaluated with: the
-    average if there is one, else the last iterate."""
-    return self.params if self.averaged_params is None else (
-        self.averaged_params)
 
 
 class TrainFns(NamedTuple):

@@ -16,17 +16,18 @@ from il_jax import data, envs, rollout
 from il_jax.algorithms import core
 from il_jax.config import ImitationConfig
 from il_jax.policies.base import Policy
+from il_jax.types import HyperParams
 
 
 def beta_schedule(config: ImitationConfig):
   """`(i, hparams=None) -> beta`: iteration i (>= 1) -> probability of
   executing the expert's action; `beta`/`beta_decay` come from `hparams`
-  (traced, see `core.HyperParams`) or, if None, from the config."""
+  (traced, see `HyperParams`) or, if None, from the config."""
 
-  def beta(i: jax.Array, hparams: core.HyperParams | None = None
+  def beta(i: jax.Array, hparams: HyperParams | None = None
            ) -> jax.Array:
     if hparams is None:
-      hparams = core.HyperParams.from_config(config)
+      hparams = HyperParams.from_config(config)
     i = jnp.asarray(i, jnp.float32)
     if config.beta_schedule == 'dagger':
       value = jnp.zeros_like(i)
