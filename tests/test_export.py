@@ -18,6 +18,15 @@ from il_jax import policies
 from il_jax.experts import ppo_networks
 
 
+# The NumPy forward pass runs in float64, the JAX one in float32 (eps 1.2e-7).
+# `_random_expert` scales the last layer by 100, so the pre-tanh sums reach
+# tens and their float32 rounding reaches ~1e-6 in the action (measured: 1.3e-6
+# against a float64 evaluation of the same network). 1e-5 bounds that; a wrong
+# activation, layer or normaliser moves actions by far more
+# (`test_export_tolerance_detects_a_small_change`).
+FLOAT32_TOLERANCE = dict(rtol=1e-5, atol=1e-5)
+
+
 def _random_obs(size, n=64, seed=0):
   return np.random.default_rng(seed).normal(size=(n, size)) * 2.0
 
@@ -62,16 +71,31 @@ def test_ppo_expert_export_matches_policy_fn(tmp_path, activation):
   assert 0.05 < np.mean(np.abs(expected)) < 0.95
   policy = numpy_policy.load_numpy_policy(prefix)
   np.testing.assert_allclose(policy(obs.astype(np.float32)), expected,
-                             rtol=1e-5, atol=1e-6)
+                             **FLOAT32_TOLERANCE)
   jax_fn, description = export.make_jax_policy_fn(prefix)
   np.testing.assert_allclose(jax_fn(jnp.asarray(obs, jnp.float32)), expected,
-                             rtol=1e-5, atol=1e-6)
+                             **FLOAT32_TOLERANCE)
   assert description['output_transform'] == 'tanh'
   assert ppo_networks.PolicySpec.from_dict(
       description['metadata']['policy_spec']) == spec
   # One observation without a batch axis works too.
   np.testing.assert_allclose(policy(obs[0].astype(np.float32)), expected[0],
-                             rtol=1e-5, atol=1e-6)
+                             **FLOAT32_TOLERANCE)
+
+
+def test_export_tolerance_detects_a_small_change(tmp_path):
+  """A normaliser off by 0.1 % fails `FLOAT32_TOLERANCE` by a wide margin."""
+  spec = ppo_networks.PolicySpec(5, 3, (16, 8), 'swish')
+  params = _random_expert(spec)
+  stats = params.obs_stats
+  perturbed = params.replace(obs_stats=stats.replace(var=stats.var * 1.002))
+  prefix = str(tmp_path / 'expert')
+  export.export_ppo_expert(prefix, spec, perturbed)
+  obs = _random_obs(5).astype(np.float32)
+  expected = np.asarray(ppo_networks.make_policy_fn(spec, params)(obs))
+  error = np.abs(numpy_policy.load_numpy_policy(prefix)(obs) - expected)
+  assert np.max(error - FLOAT32_TOLERANCE['rtol'] * np.abs(expected)) > (
+      10 * FLOAT32_TOLERANCE['atol'])
 
 
 @pytest.mark.parametrize('family,activation,normalized', [
