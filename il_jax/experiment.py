@@ -40,7 +40,10 @@ class RunConfig:
   """What to run: names, options and the algorithm's config.
 
   `env_options` and `policy_options` are tuples of (name, value) pairs so the
-  config stays hashable.
+  config stays hashable. `expert` is the expert that demonstrates and
+  labels: None for the environment's own (`experts.load(env)`), else a
+  shipped expert's name (`experts.shipped_names()`) or the directory of an
+  export of `launch/train_expert.py` (`<workdir>/expert`).
   """
   algo: str = 'dagger'
   env: str = 'walker2d'
@@ -50,6 +53,7 @@ class RunConfig:
   seed: int = 0
   num_seeds: int = 1
   imitation: ImitationConfig = ImitationConfig()
+  expert: str | None = None
 
   def __post_init__(self):
     check_choice('algo', self.algo, tuple(ALGORITHMS))
@@ -62,6 +66,8 @@ class RunConfig:
     check_choice('env', self.env, envs.registered_names())
     check_choice('policy', self.policy, policies.registered_names())
     check_positive('num_seeds', self.num_seeds, integer=True)
+    if self.expert is not None:
+      experts.export_directory(self.expert)
 
   def to_json(self) -> dict:
     return {**dataclasses.asdict(self),
@@ -107,7 +113,9 @@ def build(config: RunConfig):
   policy = policies.make(config.policy, env.observation_size, env.action_size,
                          **dict(config.policy_options))
   check_dataset_fits(config, env.observation_size, env.action_size)
-  expert = experts.load(config.env, **env_options)
+  directory = (None if config.expert is None else
+               experts.export_directory(config.expert))
+  expert = experts.load(config.env, directory=directory, **env_options)
   fns = ALGORITHMS[config.algo].make_train_fns(config.imitation, env, policy,
                                                expert)
   return env, policy, expert, fns
@@ -159,6 +167,15 @@ def _steps_per_iteration(config: RunConfig, iteration: int) -> int:
   return (collected + evaluated) * config.num_seeds
 
 
+def _fill_defaults(saved: dict, current: dict, default_config) -> None:
+  """Adds to `saved` each field of `current` that it lacks and that has its
+  value in `default_config`."""
+  defaults = json.loads(json.dumps(dataclasses.asdict(default_config)))
+  for name, value in current.items():
+    if name not in saved and value == defaults.get(name, object()):
+      saved[name] = value
+
+
 def _check_same_config(workdir: str, config: RunConfig) -> None:
   path = os.path.join(workdir, CONFIG_FILE)
   if os.path.exists(path):
@@ -167,13 +184,9 @@ def _check_same_config(workdir: str, config: RunConfig) -> None:
     current = json.loads(json.dumps(config.to_json()))
     # A config field added since the run was written, at its default, asks
     # for what the code did before it existed: the same run.
-    defaults = json.loads(json.dumps(
-        dataclasses.asdict(type(config.imitation)())))
-    saved_imitation = saved.setdefault('imitation', {})
-    for name, value in current['imitation'].items():
-      if name not in saved_imitation and value == defaults.get(name,
-                                                                object()):
-        saved_imitation[name] = value
+    _fill_defaults(saved, current, RunConfig())
+    _fill_defaults(saved.setdefault('imitation', {}), current['imitation'],
+                   type(config.imitation)())
     if saved != current:
       changed = sorted(k for k in current if saved.get(k) != current[k])
       raise ValueError(

@@ -51,7 +51,7 @@ ALL_METRICS_CSV = 'all_metrics.csv'
 # Settings that are not config fields, with their defaults (as the flags of
 # `launch/train.py`).
 _TOP_LEVEL = {'algo': 'dagger', 'env': 'tightrope', 'env_options': (),
-              'policy': 'mlp'}
+              'policy': 'mlp', 'expert': None}
 _POLICY_OPTIONS = {'activation': 'tanh', 'n_layers': 2, 'size': 64}
 _IMITATION_FIELDS = tuple(f.name for f in dataclasses.fields(ImitationConfig))
 _HG_FIELDS = tuple(f.name for f in dataclasses.fields(HGDAggerConfig)
@@ -96,7 +96,8 @@ def run_config(settings: Mapping[str, Any], seed: int = 0
       algo=values['algo'], env=values['env'], env_options=tuple(env_options),
       policy=values['policy'],
       policy_options=tuple((k, values[k]) for k in sorted(_POLICY_OPTIONS)),
-      seed=seed, num_seeds=1, imitation=imitation_config)
+      seed=seed, num_seeds=1, imitation=imitation_config,
+      expert=values['expert'])
 
 
 @dataclasses.dataclass(frozen=True)

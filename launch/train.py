@@ -23,6 +23,10 @@ _ENV = flags.DEFINE_string('env', 'tightrope', 'Environment name.')
 _ENV_OPTIONS = flags.DEFINE_list(
     'env_options', [], 'Environment options as name=value, e.g. '
     'solver=faithful,version=v5.')
+_EXPERT = flags.DEFINE_string(
+    'expert', None, "The expert that demonstrates and labels: a shipped "
+    "expert's name or an export directory (`<workdir>/expert` of "
+    "launch.train_expert); unset: the environment's own.")
 _POLICY = flags.DEFINE_string('policy', 'mlp', 'Policy family.')
 _N_LAYERS = flags.DEFINE_integer('n_layers', 2, 'Hidden layers.')
 _SIZE = flags.DEFINE_integer('size', 64, 'Units per hidden layer.')
@@ -129,7 +133,8 @@ def config_from_flags() -> experiment.RunConfig:
       env_options=parse_options(_ENV_OPTIONS.value), policy=_POLICY.value,
       policy_options=(('activation', _ACTIVATION.value),
                       ('n_layers', _N_LAYERS.value), ('size', _SIZE.value)),
-      seed=_SEED.value, num_seeds=_NUM_SEEDS.value, imitation=imitation)
+      seed=_SEED.value, num_seeds=_NUM_SEEDS.value, imitation=imitation,
+      expert=_EXPERT.value)
 
 
 def main(_):

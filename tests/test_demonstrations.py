@@ -1,13 +1,11 @@
 """Tests of expert loading (`il_jax.experts.registry`) and demonstrations."""
 
-import json
 import os
 
 import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
-import orbax.checkpoint as ocp
 import pytest
 
 from il_jax import envs
@@ -15,40 +13,20 @@ from il_jax import experts
 from il_jax.experts import demonstrations
 from il_jax.experts import ppo_networks
 from il_jax.experts import registry
-
-_SPEC = ppo_networks.PolicySpec(3, 1, (8,), 'tanh')
-
-
-def _write_export(directory, seed=0):
-  """A random expert in `launch/train_expert.py`'s export layout."""
-  keys = jax.random.split(jax.random.PRNGKey(seed), 3)
-  params = ppo_networks.ExpertParams(
-      policy=ppo_networks.policy_module(_SPEC).init(keys[0], jnp.zeros((1, 3))),
-      obs_stats=ppo_networks.RunningStats(
-          count=jnp.float32(5.0), mean=jax.random.normal(keys[1], (3,)),
-          var=jax.random.uniform(keys[2], (3,), minval=0.5, maxval=2.0)))
-  os.makedirs(directory, exist_ok=True)
-  checkpointer = ocp.StandardCheckpointer()
-  checkpointer.save(os.path.join(os.path.abspath(directory), 'params'),
-                    params)
-  checkpointer.wait_until_finished()
-  with open(os.path.join(directory, 'card.json'), 'w') as f:
-    json.dump({'algorithm': 'ppo', 'env': 'tightrope',
-               'policy_spec': _SPEC.to_dict()}, f)
-  return params
+from expert_exports import SPEC, write_export
 
 
 @pytest.fixture(scope='module')
 def export_dir(tmp_path_factory):
-  directory = str(tmp_path_factory.mktemp('assets') / 'walker2d')
-  return directory, _write_export(directory)
+  directory = str(tmp_path_factory.mktemp('export') / 'expert')
+  return directory, write_export(directory, env='tightrope')
 
 
 def test_load_from_directory_is_the_policy_fn(export_dir):
   directory, params = export_dir
   obs = jax.random.normal(jax.random.PRNGKey(1), (16, 3)) * 3
   expert_fn = jax.jit(experts.load('tightrope', directory=directory))
-  expected = ppo_networks.make_policy_fn(_SPEC, params)(obs)
+  expected = ppo_networks.make_policy_fn(SPEC, params)(obs)
   chex.assert_trees_all_close(expert_fn(obs), expected, rtol=1e-6)
   assert float(jnp.std(expected)) > 1e-4  # not a constant function
 
@@ -56,14 +34,17 @@ def test_load_from_directory_is_the_policy_fn(export_dir):
   sample = experts.load_stochastic('tightrope', directory=directory)
   chex.assert_trees_all_close(
       sample(obs, key),
-      ppo_networks.make_stochastic_policy_fn(_SPEC, params)(obs, key),
+      ppo_networks.make_stochastic_policy_fn(SPEC, params)(obs, key),
       rtol=1e-6)
 
 
 def test_shipped_asset_is_found_and_walker2d_errors_without_one(
-    export_dir, monkeypatch, tmp_path):
-  directory, params = export_dir
-  monkeypatch.setattr(registry, '_ASSETS', str(tmp_path))
+    monkeypatch, tmp_path):
+  # Named like a shipped Walker2d expert, shaped like a tightrope one: the
+  # registry must find it by its directory's name.
+  directory = str(tmp_path / 'assets' / 'walker2d')
+  params = write_export(directory, env='walker2d')
+  monkeypatch.setattr(registry, '_ASSETS', str(tmp_path / 'none'))
   assert 'walker2d' not in experts.registered_names()
   with pytest.raises(ValueError, match="No expert is shipped for .*'walker2d'"):
     experts.load('walker2d')
@@ -74,10 +55,36 @@ def test_shipped_asset_is_found_and_walker2d_errors_without_one(
 
   monkeypatch.setattr(registry, '_ASSETS', os.path.dirname(directory))
   assert experts.registered_names() == ('fork', 'tightrope', 'walker2d')
+  assert experts.shipped_names() == ('walker2d',)
   obs = jnp.ones((2, 3))
   chex.assert_trees_all_close(
       experts.load('walker2d', solver='fast')(obs),
-      ppo_networks.make_policy_fn(_SPEC, params)(obs), rtol=1e-6)
+      ppo_networks.make_policy_fn(SPEC, params)(obs), rtol=1e-6)
+
+
+def test_export_directory_takes_a_shipped_name_or_a_path(
+    export_dir, monkeypatch, tmp_path):
+  directory, _ = export_dir
+  assets = tmp_path / 'assets'
+  write_export(str(assets / 'walker2d_other'), env='walker2d')
+  monkeypatch.setattr(registry, '_ASSETS', str(assets))
+  assert experts.export_directory(directory) == directory
+  assert experts.export_directory('walker2d_other') == str(
+      assets / 'walker2d_other')
+  with pytest.raises(ValueError, match=r"expert='walker2d_best' is neither a "
+                     r'directory nor a shipped expert; shipped experts: '
+                     r'walker2d_other\.'):
+    experts.export_directory('walker2d_best')
+  with pytest.raises(ValueError, match='is a directory without card.json'):
+    experts.export_directory(str(tmp_path))
+
+
+def test_an_expert_trained_on_another_environment_is_refused(export_dir):
+  directory, _ = export_dir
+  for load in (experts.load, experts.load_stochastic):
+    with pytest.raises(ValueError, match=r"trained on 'tightrope', not "
+                       r"'walker2d'"):
+      load('walker2d', directory=directory)
 
 
 def test_analytic_stochastic_expert_adds_clipped_gaussian_noise():

@@ -7,8 +7,14 @@ import shutil
 
 import pytest
 
+import jax
+import numpy as np
+
 from il_jax import experiment
+from il_jax import experts
 from il_jax.config import ImitationConfig
+from il_jax.experts import ppo_networks
+from expert_exports import SPEC, write_export
 from metric_rows import without_timing
 
 
@@ -116,6 +122,7 @@ def test_resume_accepts_a_run_written_before_a_field_at_its_default(
   with open(path) as f:
     saved = json.load(f)
   del saved['imitation']['ema_decay']
+  del saved['expert']
   with open(path, 'w') as f:
     json.dump(saved, f)
   rows = experiment.run(_config(), older, resume=True, verbose=False)
@@ -127,6 +134,34 @@ def test_resume_accepts_a_run_written_before_a_field_at_its_default(
     experiment.run(
         _config(imitation=dataclasses.replace(SMALL, ema_decay=0.5)), older,
         resume=True, verbose=False)
+  expert_dir = str(tmp_path / 'expert')
+  write_export(expert_dir)
+  with pytest.raises(ValueError, match=r"another config \(differs in "
+                     r"\['expert'\]\)"):
+    experiment.run(_config(expert=expert_dir), older, resume=True,
+                   verbose=False)
+
+
+def test_a_run_demonstrates_and_labels_with_the_expert_it_names(
+    uninterrupted, tmp_path):
+  _, analytic_rows = uninterrupted
+  expert_dir = str(tmp_path / 'expert')
+  params = write_export(expert_dir)
+  config = _config(expert=expert_dir,
+                   imitation=dataclasses.replace(SMALL, n_iter=1))
+  _, _, expert, _ = experiment.build(config)
+  obs = np.asarray(jax.random.normal(jax.random.PRNGKey(0), (32, 3))) * 0.3
+  np.testing.assert_allclose(
+      expert(obs), ppo_networks.make_policy_fn(SPEC, params)(obs), rtol=1e-6)
+  assert not np.allclose(expert(obs), experts.load('tightrope')(obs),
+                         atol=1e-2)
+  # The random network demonstrates, so the demonstrations' return is its
+  # own (it falls off the rope), not the analytic expert's.
+  rows = experiment.run(config, str(tmp_path / 'run'), verbose=False)
+  assert max(r['Expert_AverageReturn'] for r in rows) < 0.8 * min(
+      r['Expert_AverageReturn'] for r in analytic_rows)
+  with open(tmp_path / 'run' / 'config.json') as f:
+    assert json.load(f)['expert'] == expert_dir
 
 
 def test_resume_refuses_a_workdir_of_another_config(uninterrupted):
@@ -141,6 +176,8 @@ def test_resume_refuses_a_workdir_of_another_config(uninterrupted):
     ({'env': 'ant'}, r"env='ant' is not valid"),
     ({'policy': 'transformer'}, r"policy='transformer' is not valid"),
     ({'num_seeds': 0}, r'num_seeds=0 is not valid'),
+    ({'expert': 'tightrope_best'}, r"expert='tightrope_best' is neither a "
+                                   r'directory nor a shipped expert'),
 ])
 def test_bad_run_configs_fail_clearly(overrides, message):
   with pytest.raises(ValueError, match=message):

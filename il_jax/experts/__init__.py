@@ -8,18 +8,22 @@ from il_jax.experts.demonstrations import collect_demonstrations
 from il_jax.experts.demonstrations import Demonstrations
 from il_jax.experts.demonstrations import load_npz
 from il_jax.experts.demonstrations import save_npz
+from il_jax.experts.registry import export_directory
 from il_jax.experts.registry import load
 from il_jax.experts.registry import load_export
 from il_jax.experts.registry import load_stochastic
 from il_jax.experts.registry import registered_names
+from il_jax.experts.registry import shipped_names
 
 __all__ = [
     'Demonstrations',
     'collect_demonstrations',
+    'export_directory',
     'load',
     'load_export',
     'load_npz',
     'load_stochastic',
     'registered_names',
     'save_npz',
+    'shipped_names',
 ]

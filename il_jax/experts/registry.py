@@ -4,11 +4,16 @@
 `load_stochastic(name)` gives `expert_fn(obs, key) -> action` for noisy
 demonstrations. Both come from one of two sources, tried in this order:
 
-1. A learned expert exported by `launch/train_expert.py`: a directory holding
-   `params/` (orbax: policy parameters and observation normaliser) and
-   `card.json` (its `PolicySpec`, evaluation and settings). Shipped experts
-   live in `il_jax/experts/assets/<name>/`; `directory=` loads any other.
+1. A learned expert exported by `launch/train_expert.py` (or
+   `launch/train_expert_gymnasium.py`): a directory holding `params/` (orbax:
+   policy parameters and observation normaliser) and `card.json` (its
+   `PolicySpec`, environment, evaluation and settings). Shipped experts live
+   in `il_jax/experts/assets/<name>/`, where `<name>` is the environment's
+   name for its default expert; `directory=` loads any other export.
 2. The analytic expert of a toy environment (`env.expert_action`).
+
+`export_directory(expert)` turns what a user names an expert by (a shipped
+expert's name or an export's path) into the directory to load.
 """
 
 import json
@@ -42,11 +47,38 @@ def _is_export(directory: str) -> bool:
 
 def registered_names() -> tuple[str, ...]:
   """Names `load` accepts without `directory=`, sorted."""
-  shipped = ()
-  if os.path.isdir(_ASSETS):
-    shipped = tuple(n for n in os.listdir(_ASSETS)
-                    if _is_export(shipped_directory(n)))
-  return tuple(sorted(set(_ANALYTIC) | set(shipped)))
+  return tuple(sorted(set(_ANALYTIC) | set(shipped_names())))
+
+
+def export_directory(expert: str) -> str:
+  """The export directory that `expert` names: an existing directory is taken
+  as a path, anything else as the name of a shipped expert.
+
+  Raises:
+    ValueError: if `expert` is neither an export directory nor a shipped
+      expert's name.
+  """
+  if os.path.isdir(expert):
+    if not _is_export(expert):
+      raise ValueError(
+          f'expert={expert!r} is a directory without card.json; expected an '
+          'expert export (`<workdir>/expert` of `python -m '
+          'launch.train_expert`) or the name of a shipped expert: '
+          f'{", ".join(shipped_names())}.')
+    return expert
+  if _is_export(shipped_directory(expert)):
+    return shipped_directory(expert)
+  raise ValueError(
+      f'expert={expert!r} is neither a directory nor a shipped expert; '
+      f'shipped experts: {", ".join(shipped_names())}.')
+
+
+def shipped_names() -> tuple[str, ...]:
+  """The names of the learned experts in `il_jax/experts/assets/`, sorted."""
+  if not os.path.isdir(_ASSETS):
+    return ()
+  return tuple(sorted(n for n in os.listdir(_ASSETS)
+                      if _is_export(shipped_directory(n))))
 
 
 def load_export(directory: str):
@@ -100,6 +132,23 @@ def _source(name: str, directory: str | None) -> str | None:
                    f'{", ".join(registered_names())}.')
 
 
+def _load_learned(name: str, directory: str):
+  """`(policy_spec, ExpertParams)` of the export in `directory`, loaded as
+  the expert of `name`.
+
+  Raises:
+    ValueError: if `name` is an environment and the card says the expert was
+      trained on another.
+  """
+  spec, params, card = load_export(directory)
+  trained_on = card.get('env')
+  if (name in envs.registered_names() and trained_on is not None and
+      trained_on != name):
+    raise ValueError(f'The expert in {directory} was trained on '
+                     f'{trained_on!r}, not {name!r}.')
+  return spec, params
+
+
 def load(name: str, directory: str | None = None, **env_options) -> ExpertFn:
   """The expert for environment `name`, as `expert_fn(obs [..., obs_size])
   -> action [..., action_size]`: pure, jittable and deterministic.
@@ -108,21 +157,24 @@ def load(name: str, directory: str | None = None, **env_options) -> ExpertFn:
   normaliser folded in.
 
   Args:
-    name: an environment name (see `registered_names()`).
+    name: an environment name, or a shipped expert's name (see
+      `registered_names()`).
     directory: a `launch/train_expert.py` export (`<workdir>/expert`) to load
-      instead of the shipped expert.
+      instead of the shipped expert; it must have been trained on `name` when
+      `name` is an environment.
     **env_options: the options the environment was made with. An analytic
       expert is built for exactly that environment; a learned expert is the
       same function whatever the options (its card records what it was
       trained on), so they are ignored.
 
   Raises:
-    ValueError: if no expert exists for `name`.
+    ValueError: if no expert exists for `name`, or `directory` holds one
+      trained on another environment.
     FileNotFoundError: if `directory` is not an expert export.
   """
   source = _source(name, directory)
   if source is not None:
-    spec, params, _ = load_export(source)
+    spec, params = _load_learned(name, source)
     return ppo_networks.make_policy_fn(spec, params)
   env = envs.make(name, **env_options)
 
@@ -147,20 +199,21 @@ def load_stochastic(name: str,
   environment here), the DART-style injected noise.
 
   Args:
-    name: an environment name, as for `load`.
+    name: an environment or shipped expert name, as for `load`.
     noise_std: std of the added Gaussian noise (>= 0), or None (see above).
     directory: as for `load`.
     **env_options: as for `load`.
 
   Raises:
-    ValueError: if no expert exists for `name` or `noise_std` is negative.
+    ValueError: if no expert exists for `name`, `directory` holds one trained
+      on another environment, or `noise_std` is negative.
   """
   if noise_std is not None and not noise_std >= 0:
     raise ValueError(f'noise_std={noise_std!r} is not valid; expected a '
                      'non-negative number or None.')
   source = _source(name, directory)
   if source is not None and noise_std is None:
-    spec, params, _ = load_export(source)
+    spec, params = _load_learned(name, source)
     return ppo_networks.make_stochastic_policy_fn(spec, params)
   std = DEFAULT_NOISE_STD if noise_std is None else float(noise_std)
   return rollout.with_action_noise(load(name, directory, **env_options), std)
