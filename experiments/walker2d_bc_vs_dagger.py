@@ -14,6 +14,7 @@ log-std trained by negative log-likelihood, the one behind the published
 numbers (`... gaussian`).
 """
 
+from experiments import FIRST_WALKER2D_EXPERT
 from il_jax.config import ImitationConfig
 from il_jax.experiment import RunConfig
 
@@ -26,7 +27,8 @@ IMITATION = ImitationConfig(
 RUNS = {
     f'{algo_label}{suffix}': RunConfig(algo=algo, env='walker2d',
                                        policy=policy, num_seeds=5,
-                                       imitation=IMITATION)
+                                       imitation=IMITATION,
+                                       expert=FIRST_WALKER2D_EXPERT)
     for policy, suffix in (('mlp', ''), ('gaussian', ' gaussian'))
     for algo_label, algo in (('BC', 'bc'), ('DAgger', 'dagger'))
 }

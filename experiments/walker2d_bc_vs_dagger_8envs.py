@@ -11,6 +11,7 @@ iteration) and the GPU one; 5 seeds per method.
 
 import dataclasses
 
+from experiments import FIRST_WALKER2D_EXPERT
 from experiments import walker2d_bc_vs_dagger_gpu
 
 DESCRIPTION = 'Walker2d: BC vs DAgger, 8 environments per iteration (5 seeds)'
@@ -20,6 +21,7 @@ IMITATION = dataclasses.replace(
     steps_per_iter=NUM_ENVS * 1000, eval_episodes=5)
 
 RUNS = {
-    label: dataclasses.replace(run, imitation=IMITATION)
+    label: dataclasses.replace(run, imitation=IMITATION,
+                               expert=FIRST_WALKER2D_EXPERT)
     for label, run in walker2d_bc_vs_dagger_gpu.RUNS.items()
 }

@@ -10,6 +10,7 @@ aggregates only the steps the expert drove (see
 distance to the torso height and angle limits.
 """
 
+from experiments import FIRST_WALKER2D_EXPERT
 from experiments import label_efficiency_runs
 from experiments import walker2d_bc_vs_dagger
 
@@ -17,4 +18,4 @@ DESCRIPTION = 'Walker2d: return against expert labels (5 seeds)'
 X_AXIS = 'Expert_Labels'
 
 RUNS = label_efficiency_runs('walker2d', walker2d_bc_vs_dagger.IMITATION,
-                             num_seeds=5)
+                             num_seeds=5, expert=FIRST_WALKER2D_EXPERT)

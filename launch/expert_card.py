@@ -1,6 +1,7 @@
 """Measures an exported Walker2d expert and writes its EXPERT_CARD.md.
 
   python -m launch.expert_card --expert_dir=il_jax/experts/assets/walker2d
+  python -m launch.expert_card --expert_dir=runs/expert/expert --out=runs/expert/EXPERT_CARD.md
 
 Evaluates the deterministic expert over `--episodes` full episodes on our MJX
 Walker2d with the `fast` and the `faithful` preset (the function
@@ -8,7 +9,9 @@ Walker2d with the `fast` and the `faithful` preset (the function
 number of episodes of Gymnasium's Walker2d with the exported NumPy file
 `<expert_dir>/policy` (what a user outside il_jax gets). The card combines
 those figures with the training record in `<expert_dir>/card.json`, and
-stores them there too, under "evaluation".
+stores them there too, under "evaluation". The card ends with a table of
+the other shipped Walker2d experts, from the evaluations their own cards
+store.
 """
 
 import json
@@ -57,10 +60,15 @@ def main(argv):
 
   spec = card['policy_spec']
   config = card.get('config', {})
+  shipped_name = _shipped_name(expert_dir)
+  where = (f"The expert shipped in `il_jax/experts/assets/{shipped_name}/`, "
+           f"loaded by `il_jax.experts.load('{shipped_name}')`"
+           if shipped_name else
+           f"The expert exported to `{expert_dir}`, loaded by "
+           f"`il_jax.experts.load('walker2d', directory='{expert_dir}')`")
   lines = [
       '# Walker2d expert card', '',
-      f"The expert shipped in `il_jax/experts/assets/walker2d/`, loaded by "
-      f"`il_jax.experts.load('walker2d')`: a tanh-Gaussian MLP "
+      f"{where}: a tanh-Gaussian MLP "
       f"({'x'.join(str(s) for s in spec['hidden_sizes'])}, "
       f"{spec['activation']}) acting with `tanh(loc)`, "
       f"{spec['observation_size']} observations to "
@@ -106,9 +114,46 @@ def main(argv):
         'per environment step (`launch/train_expert_gymnasium.py`). The '
         'expert therefore learned on Gymnasium\'s physics, not on MJX; '
         'the table above shows how well it transfers to both presets.']
+  lines += _other_experts(shipped_name)
   with open(_OUT.value, 'w') as f:
     f.write('\n'.join(lines) + '\n')
   print(f'wrote {_OUT.value}')
+
+
+def _shipped_name(expert_dir: str) -> str | None:
+  """The shipped expert's name if `expert_dir` is one, else None."""
+  name = os.path.basename(os.path.normpath(expert_dir))
+  shipped = experts.registry.shipped_directory(name)
+  if os.path.abspath(expert_dir) == os.path.abspath(shipped):
+    return name
+  return None
+
+
+def _other_experts(name: str | None) -> list[str]:
+  """Lines of a table of the shipped Walker2d experts other than `name`, with
+  the MJX `fast` return their cards' evaluations hold."""
+  rows = []
+  for other in experts.shipped_names():
+    if other == name:
+      continue
+    _, _, card = experts.load_export(
+        experts.registry.shipped_directory(other))
+    if card.get('env') != 'walker2d':
+      continue
+    results = card.get('evaluation', {}).get('results', {})
+    fast = next((m for label, m in results.items() if '`fast`' in label),
+                None)
+    measured = (f"{fast['return_mean']:.1f} ± {fast['return_std']:.1f}"
+                if fast else 'not measured')
+    rows.append(
+        f"| `{other}` | {card['algorithm'].upper()}, "
+        f"{card['env_steps']:,} env steps, seed {card['seed']} | {measured} | "
+        f"`il_jax.experts.load('{other}')`, `--expert={other}` |")
+  if not rows:
+    return []
+  return ['', '## Other shipped Walker2d experts', '',
+          '| name | training | return on MJX `fast` (card) | use |',
+          '|---|---|---|---|'] + rows
 
 
 if __name__ == '__main__':

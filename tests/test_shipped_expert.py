@@ -1,8 +1,8 @@
-"""The shipped Walker2d expert loads on the CPU and walks.
+"""The shipped Walker2d experts load on the CPU and walk.
 
-Over a short horizon on the `fast` preset it must keep every walker upright
-and carry it forward, where uniformly random and zero actions fall or stand
-still. The three policies run in one compiled rollout (the policy is
+Over a short horizon on the `fast` preset each must keep every walker
+upright and carry it forward, where uniformly random and zero actions fall
+or stand still. All policies run in one compiled rollout (the policy is
 selected by a traced index), so Walker2d compiles once.
 """
 
@@ -15,21 +15,26 @@ from il_jax import envs, experts
 
 _HORIZON = 150  # 1.2 s of simulated time
 _NUM_ENVS = 4
+# The default expert and every other shipped one.
+_EXPERTS = ('walker2d', 'walker2d_sac_900k')
 
 
 @pytest.fixture(scope='module')
 def outcomes():
-  if 'walker2d' not in experts.registered_names():
-    pytest.fail('No Walker2d expert ships in il_jax/experts/assets/walker2d.')
-  expert = experts.load('walker2d')
+  missing = set(_EXPERTS) - set(experts.shipped_names())
+  if missing:
+    pytest.fail(f'Walker2d experts {sorted(missing)} do not ship in '
+                'il_jax/experts/assets/.')
+  fns = [experts.load(name) for name in _EXPERTS]
   env = envs.wrap(envs.make('walker2d', solver='fast'),
                   episode_length=_HORIZON, auto_reset=False)
 
   def act(which, obs, key):
     random = jax.random.uniform(key, obs.shape[:-1] + (6,), minval=-1.0,
                                 maxval=1.0)
-    return jnp.select([which == 0, which == 1],
-                      [expert(obs), random], jnp.zeros_like(random))
+    return jnp.select([which == i for i in range(len(fns) + 1)],
+                      [fn(obs) for fn in fns] + [random],
+                      jnp.zeros_like(random))
 
   @jax.jit
   def run(which, key):
@@ -52,17 +57,26 @@ def outcomes():
 
   key = jax.random.PRNGKey(0)
   return {name: jax.device_get(run(i, key))
-          for i, name in enumerate(('expert', 'random', 'zero'))}
+          for i, name in enumerate(_EXPERTS + ('random', 'zero'))}
 
 
-def test_expert_stays_upright_and_walks_forward(outcomes):
-  alive, forward = outcomes['expert']
+def test_every_shipped_walker2d_expert_is_tested():
+  walker2d = {name for name in experts.shipped_names()
+              if experts.load_export(experts.export_directory(name))[2].get(
+                  'env') == 'walker2d'}
+  assert walker2d == set(_EXPERTS)
+
+
+@pytest.mark.parametrize('name', _EXPERTS)
+def test_expert_stays_upright_and_walks_forward(outcomes, name):
+  alive, forward = outcomes[name]
   np.testing.assert_array_equal(alive, 1.0)
   assert np.min(forward) > 1.0, forward
 
 
-def test_expert_is_far_better_than_random_or_zero_actions(outcomes):
-  expert_forward = np.mean(outcomes['expert'][1])
-  for name in ('random', 'zero'):
-    _, forward = outcomes[name]
-    assert np.mean(forward) < 0.3 * expert_forward, (name, forward)
+@pytest.mark.parametrize('name', _EXPERTS)
+def test_expert_is_far_better_than_random_or_zero_actions(outcomes, name):
+  expert_forward = np.mean(outcomes[name][1])
+  for baseline in ('random', 'zero'):
+    _, forward = outcomes[baseline]
+    assert np.mean(forward) < 0.3 * expert_forward, (baseline, forward)
