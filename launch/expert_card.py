@@ -133,13 +133,10 @@ def _other_experts(name: str | None) -> list[str]:
   """Lines of a table of the shipped Walker2d experts other than `name`, with
   the MJX `fast` return their cards' evaluations hold."""
   rows = []
-  for other in experts.shipped_names():
+  for other in experts.shipped_names('walker2d'):
     if other == name:
       continue
-    _, _, card = experts.load_export(
-        experts.registry.shipped_directory(other))
-    if card.get('env') != 'walker2d':
-      continue
+    _, _, card = experts.load_export(experts.export_directory(other))
     results = card.get('evaluation', {}).get('results', {})
     fast = next((m for label, m in results.items() if '`fast`' in label),
                 None)

@@ -56,6 +56,8 @@ def test_shipped_asset_is_found_and_walker2d_errors_without_one(
   monkeypatch.setattr(registry, '_ASSETS', os.path.dirname(directory))
   assert experts.registered_names() == ('fork', 'tightrope', 'walker2d')
   assert experts.shipped_names() == ('walker2d',)
+  assert experts.shipped_names('walker2d') == ('walker2d',)
+  assert experts.shipped_names('tightrope') == ()
   obs = jnp.ones((2, 3))
   chex.assert_trees_all_close(
       experts.load('walker2d', solver='fast')(obs),

@@ -73,12 +73,20 @@ def export_directory(expert: str) -> str:
       f'shipped experts: {", ".join(shipped_names())}.')
 
 
-def shipped_names() -> tuple[str, ...]:
-  """The names of the learned experts in `il_jax/experts/assets/`, sorted."""
+def shipped_names(env: str | None = None) -> tuple[str, ...]:
+  """The names of the learned experts in `il_jax/experts/assets/`, sorted;
+  with `env`, only those whose card says they were trained on it."""
   if not os.path.isdir(_ASSETS):
     return ()
-  return tuple(sorted(n for n in os.listdir(_ASSETS)
-                      if _is_export(shipped_directory(n))))
+  names = [n for n in os.listdir(_ASSETS) if _is_export(shipped_directory(n))]
+  if env is not None:
+    names = [n for n in names if _card(shipped_directory(n)).get('env') == env]
+  return tuple(sorted(names))
+
+
+def _card(directory: str) -> dict:
+  with open(os.path.join(directory, 'card.json')) as f:
+    return json.load(f)
 
 
 def load_export(directory: str):
@@ -97,8 +105,7 @@ def load_export(directory: str):
       raise FileNotFoundError(
           f'{path} does not exist; an expert directory holds card.json and '
           'params/ as written by `python -m launch.train_expert`.')
-  with open(card_path) as f:
-    card = json.load(f)
+  card = _card(directory)
   if 'policy_spec' not in card:
     raise ValueError(f'{card_path} has no "policy_spec"; expected the card '
                      'written by `python -m launch.train_expert`.')
