@@ -33,6 +33,15 @@ from il_jax.types import HyperParams
 ALGORITHMS = MappingProxyType({
     'bc': bc, 'dagger': dagger, 'hg_dagger': hg_dagger})
 CONFIG_FILE = 'config.json'
+# The expert's actions at fixed observations, written when a run starts: a
+# resumed run must be labelled by the same expert, and `RunConfig.expert`
+# alone cannot promise that (None follows whichever expert the environment
+# ships as its default; an export directory can be overwritten).
+EXPERT_PROBE_FILE = 'expert_probe.npz'
+EXPERT_PROBE_SIZE = 64
+# float32 networks agree to ~1e-6 across devices and XLA's threading; a
+# different expert moves its bounded actions by far more.
+EXPERT_PROBE_TOLERANCE = 1e-4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,6 +203,34 @@ def _check_same_config(workdir: str, config: RunConfig) -> None:
           f'{changed}); use a new --workdir or the same flags to resume.')
 
 
+def expert_probe(expert: Callable, observation_size: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+  """`(obs [EXPERT_PROBE_SIZE, obs_dim], actions [EXPERT_PROBE_SIZE,
+  act_dim])`: the expert's actions at fixed standard-normal observations."""
+  obs = jax.random.normal(jax.random.PRNGKey(0),
+                          (EXPERT_PROBE_SIZE, observation_size))
+  return np.asarray(obs), np.asarray(jax.jit(expert)(obs))
+
+
+def _check_same_expert(workdir: str, expert: Callable) -> None:
+  path = os.path.join(workdir, EXPERT_PROBE_FILE)
+  if not os.path.exists(path):  # a run written before the probe existed
+    return
+  with np.load(path) as saved:
+    obs, actions = saved['obs'], saved['actions']
+  now = np.asarray(jax.jit(expert)(obs))
+  gap = (float(np.max(np.abs(now - actions))) if now.shape == actions.shape
+         else math.inf)
+  if not gap <= EXPERT_PROBE_TOLERANCE:
+    raise ValueError(
+        f'{workdir} was started with another expert: at {len(obs)} probe '
+        f'observations its actions differ by up to {gap:.3g}. With expert='
+        'None a run follows the environment\'s default expert, which may '
+        'have changed since; name the expert it started with (e.g. '
+        f'--expert=<shipped name>, one of {experts.shipped_names()}) or use '
+        'a new --workdir.')
+
+
 def run(config: RunConfig, workdir: str, resume: bool = False,
         stop_after: int | None = None, verbose: bool = True,
         keys: jax.Array | None = None,
@@ -231,18 +268,23 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
     FloatingPointError: when the training loss becomes NaN, naming the
       iteration.
   """
-  _, _, _, fns = build(config)
+  env, _, expert, fns = build(config)
   os.makedirs(workdir, exist_ok=True)
   checkpointer = Checkpointer(workdir)
   start = checkpointer.latest_step() if resume else None
   if start is not None:
     _check_same_config(workdir, config)
+    _check_same_expert(workdir, expert)
   # On several hosts every process computes, checkpoints (orbax coordinates
   # them) and gathers the metrics; only process 0 writes the other files.
   primary = is_primary_process()
   if primary:
     with open(os.path.join(workdir, CONFIG_FILE), 'w') as f:
       json.dump(config.to_json(), f, indent=2)
+    if start is None:
+      obs, actions = expert_probe(expert, env.observation_size)
+      np.savez(os.path.join(workdir, EXPERT_PROBE_FILE), obs=obs,
+               actions=actions)
 
   num = config.num_seeds
   if keys is None:

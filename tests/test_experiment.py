@@ -41,7 +41,7 @@ def test_writes_every_output(uninterrupted):
   workdir, rows = uninterrupted
   assert len(rows) == SMALL.n_iter * 2
   for name in ('config.json', 'metrics.jsonl', 'metrics.csv',
-               'learning_curve.png'):
+               'learning_curve.png', experiment.EXPERT_PROBE_FILE):
     assert os.path.exists(os.path.join(workdir, name)), name
   assert os.listdir(os.path.join(workdir, 'tensorboard'))
   with open(os.path.join(workdir, 'config.json')) as f:
@@ -125,6 +125,7 @@ def test_resume_accepts_a_run_written_before_a_field_at_its_default(
   del saved['expert']
   with open(path, 'w') as f:
     json.dump(saved, f)
+  os.remove(os.path.join(older, experiment.EXPERT_PROBE_FILE))
   rows = experiment.run(_config(), older, resume=True, verbose=False)
   assert without_timing(rows) == without_timing(expected)
   # A field missing from the saved config but set off its default in this
@@ -162,6 +163,25 @@ def test_a_run_demonstrates_and_labels_with_the_expert_it_names(
       r['Expert_AverageReturn'] for r in analytic_rows)
   with open(tmp_path / 'run' / 'config.json') as f:
     assert json.load(f)['expert'] == expert_dir
+
+
+def test_resume_refuses_a_run_started_with_another_expert(tmp_path):
+  expert_dir = str(tmp_path / 'expert')
+  write_export(expert_dir, seed=0)
+  config = _config(expert=expert_dir,
+                   imitation=dataclasses.replace(SMALL, n_iter=2))
+  workdir = str(tmp_path / 'run')
+  experiment.run(config, workdir, stop_after=1, verbose=False)
+  # Same config, same directory, other weights: the labels would change.
+  shutil.rmtree(expert_dir)
+  write_export(expert_dir, seed=1)
+  with pytest.raises(ValueError, match=r'started with another expert: at 64 '
+                     r'probe observations its actions differ by up to'):
+    experiment.run(config, workdir, resume=True, verbose=False)
+  shutil.rmtree(expert_dir)
+  write_export(expert_dir, seed=0)
+  rows = experiment.run(config, workdir, resume=True, verbose=False)
+  assert len(rows) == 2 * config.num_seeds
 
 
 def test_resume_refuses_a_workdir_of_another_config(uninterrupted):
