@@ -84,14 +84,13 @@ def main(argv):
       f"{reporting.command_line()}.", '',
       '## Training', '',
       f"- Algorithm: {card['algorithm'].upper()}, trained in "
-      f"{card.get('simulator', 'MJX Walker2d ' + str(card.get('env_options')))}.",
+      f"{card.get('simulator', _mjx_simulator(card))}.",
       f"- Environment steps: {card['env_steps']:,}"
       + (f"; gradient steps: {card['gradient_steps']:,}"
          if 'gradient_steps' in card else '') + '.',
       f"- Wall-clock: {card['wallclock_s'] / 60:.1f} min on {card['device']}.",
       f"- Seed: {card['seed']}.",
-      f"- Selection: the run exports the policy at each evaluation that beats "
-      f"every earlier one; this one scored "
+      f"- Selection: {_selection(card)}; it scored "
       f"{card['eval']['Eval_AverageReturn']:.1f} ± "
       f"{card['eval']['Eval_StdReturn']:.1f} over "
       f"{int(card['eval']['Eval_NumEpisodes'])} episodes during training.",
@@ -118,6 +117,27 @@ def main(argv):
   with open(_OUT.value, 'w') as f:
     f.write('\n'.join(lines) + '\n')
   print(f'wrote {_OUT.value}')
+
+
+def _mjx_simulator(card: dict) -> str:
+  """Where `launch/train_expert.py` trained, from its card."""
+  options = dict(card.get('env_options') or {})
+  solver = options.pop('solver', 'fast')  # walker2d's default preset
+  rest = ''.join(f', {k}={v}' for k, v in sorted(options.items()))
+  return f'MJX Walker2d, `{solver}` preset{rest}'
+
+
+def _selection(card: dict) -> str:
+  """How the exported policy was chosen, by trainer."""
+  if card['algorithm'] == 'sac':
+    return ('the run exports the policy at each evaluation that beats every '
+            'earlier one')
+  total = card.get('config', {}).get('total_env_steps')
+  if card.get('finished', True) or total is None:
+    return 'the policy at the end of training'
+  return (f"the policy when `--max_wallclock_s` stopped the run, after "
+          f"{card['env_steps']:,} of {total:,} planned env steps (its "
+          'learning rate not yet annealed)')
 
 
 def _shipped_name(expert_dir: str) -> str | None:

@@ -12,13 +12,16 @@ training state (environments included) is checkpointed under
 stopped. At the end it exports the expert (policy parameters and observation
 normaliser only) to `<workdir>/expert/params` with `<workdir>/expert/card.json`
 (policy spec, final evaluation, steps, wall-clock, settings), and appends every
-progress line to `<workdir>/metrics.jsonl`.
+progress line to `<workdir>/metrics.jsonl`. `--max_wallclock_s` ends a run
+early, exported and resumable, on a machine lent for a fixed time.
 """
 
 import dataclasses
 import json
 import math
 import os
+import shlex
+import sys
 import time
 
 import jax
@@ -27,6 +30,7 @@ import orbax.checkpoint as ocp
 from absl import app, flags
 
 from il_jax import envs
+from il_jax import export
 from il_jax.checkpoint import Checkpointer
 from il_jax.experts import ppo
 import launch
@@ -45,6 +49,12 @@ _ITERATIONS_PER_CALL = flags.DEFINE_integer(
 _EVAL_EVERY = flags.DEFINE_integer(
     'eval_every', 50, 'Evaluate every this many iterations (rounded up to '
     'whole calls); 0: only at the end.')
+_MAX_WALLCLOCK_S = flags.DEFINE_float(
+    'max_wallclock_s', None, 'Stop after the call during which this '
+    'invocation has run this many seconds: checkpoint, evaluate and export '
+    'as at the end (the learning rate has not finished annealing then); '
+    'running the command again without it resumes. For time-limited '
+    'machines.')
 _CHECKPOINT_EVERY = flags.DEFINE_integer(
     'checkpoint_every', 50, 'Checkpoint every this many iterations (rounded '
     'up to whole calls).')
@@ -149,6 +159,9 @@ def main(argv):
     if flag.value <= 0:
       raise app.UsageError(f'--{name}={flag.value} is not valid; expected a '
                            'positive integer.')
+  if _MAX_WALLCLOCK_S.value is not None and _MAX_WALLCLOCK_S.value <= 0:
+    raise app.UsageError(f'--max_wallclock_s={_MAX_WALLCLOCK_S.value} is not '
+                         'valid; expected a positive number of seconds.')
   if _EVAL_EVERY.value < 0:
     raise app.UsageError(f'--eval_every={_EVAL_EVERY.value} is not valid; '
                          'expected a non-negative integer.')
@@ -194,7 +207,9 @@ def main(argv):
   last_checkpoint = iteration
   last_eval = iteration
   first_call = True
-  while iteration < num_iterations:
+  out_of_time = False
+  loop_start = time.perf_counter()
+  while iteration < num_iterations and not out_of_time:
     n = min(_ITERATIONS_PER_CALL.value, num_iterations - iteration)
     start = time.perf_counter()
     state, metrics = iterate_calls(state, n)
@@ -219,7 +234,9 @@ def main(argv):
     for name in ('policy_loss', 'value_loss', 'entropy', 'approx_kl',
                  'clip_fraction', 'grad_norm'):
       row[name] = float(np.mean(metrics[name]))
-    done = iteration >= num_iterations
+    out_of_time = (_MAX_WALLCLOCK_S.value is not None and
+                   time.perf_counter() - loop_start >= _MAX_WALLCLOCK_S.value)
+    done = iteration >= num_iterations or out_of_time
     if done or (_EVAL_EVERY.value and
                 iteration - last_eval >= _EVAL_EVERY.value):
       eval_metrics = _to_float(
@@ -244,21 +261,25 @@ def main(argv):
       })
       last_checkpoint = iteration
   checkpointer.close()
+  if out_of_time and iteration < num_iterations:
+    print(f'stopped at the --max_wallclock_s limit after iteration '
+          f'{iteration} of {num_iterations}; run again without it to resume.')
 
   if not eval_metrics:  # resumed a finished run
     eval_metrics = _to_float(
         evaluate(state, jax.random.fold_in(eval_seed, iteration)))
-  _export(workdir, trainer, config, env_options, state, eval_metrics,
-          wallclock)
+  _export(workdir, env, trainer, config, env_options, state, eval_metrics,
+          wallclock, finished=iteration >= num_iterations)
 
 
-def _export(workdir, trainer, config, env_options, state, eval_metrics,
-            wallclock):
+def _export(workdir, env, trainer, config, env_options, state, eval_metrics,
+            wallclock, finished):
   """Writes the expert (params + normaliser) and its card."""
   expert_dir = os.path.join(workdir, 'expert')
   params_dir = os.path.join(expert_dir, 'params')
+  params = jax.device_get(ppo.export(state))
   checkpointer = ocp.StandardCheckpointer()
-  checkpointer.save(params_dir, jax.device_get(ppo.export(state)), force=True)
+  checkpointer.save(params_dir, params, force=True)
   checkpointer.wait_until_finished()
   card = {
       'algorithm': 'ppo',
@@ -267,13 +288,22 @@ def _export(workdir, trainer, config, env_options, state, eval_metrics,
       'policy_spec': trainer.policy_spec.to_dict(),
       'eval': eval_metrics,
       'env_steps': int(state.env_steps),
+      # False: stopped at --max_wallclock_s before `total_env_steps`.
+      'finished': finished,
       'wallclock_s': wallclock,
       'device': str(jax.devices()[0].device_kind),
       'seed': _SEED.value,
       'config': dataclasses.asdict(config),
+      'command': 'python -m launch.train_expert ' + shlex.join(sys.argv[1:]),
   }
   with open(os.path.join(expert_dir, 'card.json'), 'w') as f:
     json.dump(card, f, indent=2)
+  # The framework-free copy: what launch.expert_card evaluates in Gymnasium.
+  export.export_ppo_expert(
+      os.path.join(expert_dir, 'policy'), trainer.policy_spec, params,
+      env={'name': _ENV.value, **env_options,
+           **({'version': env.version} if hasattr(env, 'version') else {})},
+      metadata={'algorithm': 'ppo', 'env_steps': int(state.env_steps)})
   print(f"exported expert to {expert_dir}: eval return "
         f"{eval_metrics['Eval_AverageReturn']:.1f} +- "
         f"{eval_metrics['Eval_StdReturn']:.1f} over "

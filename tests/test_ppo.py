@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 
 from il_jax import experts
+from absl import app
 from absl import flags
 from absl.testing import flagsaver
 
 from il_jax import envs
 from il_jax import evaluation
+from il_jax import numpy_policy
 from il_jax.experts import ppo
 from il_jax.experts import ppo_networks
 
@@ -257,3 +259,54 @@ def test_launcher_resumes_exactly_and_exports(tmp_path, toy_env):
   policy_fn = ppo_networks.make_policy_fn(spec, resumed)
   chex.assert_shape(policy_fn(jnp.zeros((3, spec.observation_size))),
                     (3, spec.action_size))
+  # The framework-free file beside it acts as the JAX policy does.
+  numpy_fn = numpy_policy.load_numpy_policy(
+      os.path.join(workdir, 'expert', 'policy'))
+  obs = np.random.default_rng(0).normal(size=(5, spec.observation_size))
+  np.testing.assert_allclose(numpy_fn(obs), policy_fn(jnp.asarray(obs)),
+                             atol=1e-5)
+  assert numpy_fn.description['env']['name'] == _TOY_ENV
+
+
+def test_launcher_stops_at_the_wallclock_limit_and_resumes_to_the_same_end(
+    tmp_path):
+  from launch import train_expert  # pylint: disable=g-import-not-at-top
+  if not flags.FLAGS.is_parsed():
+    flags.FLAGS(['test'])
+  settings = dict(
+      env=_TOY_ENV, total_env_steps=32 * 8 * 4, num_envs=32, unroll_length=8,
+      num_minibatches=2, update_epochs=2, policy_hidden_sizes=['16'],
+      value_hidden_sizes=['16'], iterations_per_call=2, checkpoint_every=4,
+      eval_every=0, num_eval_envs=4)
+  straight_dir = str(tmp_path / 'straight')
+  with flagsaver.flagsaver(workdir=straight_dir, **settings):
+    train_expert.main([])
+  _, straight, _ = experts.load_export(os.path.join(straight_dir, 'expert'))
+
+  # Any positive limit passes during the first call of two iterations.
+  workdir = str(tmp_path / 'limited')
+  with flagsaver.flagsaver(workdir=workdir, max_wallclock_s=1e-6, **settings):
+    train_expert.main([])
+  _, early, card = experts.load_export(os.path.join(workdir, 'expert'))
+  assert card['env_steps'] == 32 * 8 * 2
+  assert card['finished'] is False
+  assert 'Eval_AverageReturn' in card['eval']
+  assert os.listdir(os.path.join(workdir, 'checkpoints')) == ['2']
+  leaves = zip(jax.tree.leaves(early), jax.tree.leaves(straight))
+  assert any(not np.allclose(a, b) for a, b in leaves)
+
+  with flagsaver.flagsaver(workdir=workdir, **settings):
+    train_expert.main([])
+  _, resumed, card = experts.load_export(os.path.join(workdir, 'expert'))
+  assert card['finished'] is True
+  chex.assert_trees_all_close(resumed, straight, rtol=1e-6, atol=1e-6)
+
+
+def test_launcher_refuses_a_non_positive_wallclock_limit(tmp_path):
+  from launch import train_expert  # pylint: disable=g-import-not-at-top
+  if not flags.FLAGS.is_parsed():
+    flags.FLAGS(['test'])
+  with flagsaver.flagsaver(env=_TOY_ENV, workdir=str(tmp_path),
+                           max_wallclock_s=0.0):
+    with pytest.raises(app.UsageError, match='max_wallclock_s'):
+      train_expert.main([])

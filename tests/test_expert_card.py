@@ -1,0 +1,36 @@
+"""launch.expert_card's account of how an expert was trained.
+
+Run in a subprocess: its flags (`--seed`, `--out`) share names with other
+launch scripts that tests import.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+_DESCRIBE = '''
+import json, sys
+from launch import expert_card
+cards = json.loads(sys.argv[1])
+print(json.dumps([[expert_card._mjx_simulator(c), expert_card._selection(c)]
+                  for c in cards]))
+'''
+
+
+def test_the_card_says_how_each_trainer_chose_its_policy():
+  ppo = {'algorithm': 'ppo', 'env_options': {'solver': 'faithful'},
+         'env_steps': 1280, 'config': {'total_env_steps': 2_000_000}}
+  cards = [dict(ppo, finished=True), dict(ppo, finished=False),
+           {'algorithm': 'sac', 'env_options': {}}]
+  done = subprocess.run([sys.executable, '-c', _DESCRIBE, json.dumps(cards)],
+                        cwd=_REPO, capture_output=True, text=True, check=True)
+  (faithful, finished), (_, stopped), (fast, sac) = json.loads(
+      done.stdout.strip().splitlines()[-1])
+  assert faithful == 'MJX Walker2d, `faithful` preset'
+  assert fast == 'MJX Walker2d, `fast` preset'
+  assert finished == 'the policy at the end of training'
+  assert 'after 1,280 of 2,000,000 planned env steps' in stopped
+  assert 'beats every earlier one' in sac
