@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-all run bench fidelity clean
+.PHONY: install test test-all run bench fidelity wheels clean
 
 install: $(STAMP)
 
@@ -33,6 +33,16 @@ bench: install
 
 fidelity: install
 	$(PY) -m launch.fidelity
+
+# Wheels for a lent GPU machine (Python 3.12, no package index): carried as
+# .whl/ by the device command in launch/device_session.py.
+WHEEL_PLATFORMS := $(foreach n,28 27 17,--platform manylinux_2_$(n)_x86_64) \
+	--platform manylinux2014_x86_64 --platform manylinux1_x86_64
+wheels:
+	mkdir -p .whl
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: \
+		--python-version 3.12 --implementation cp $(WHEEL_PLATFORMS) \
+		-d .whl -r launch/device_requirements.txt
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -2,7 +2,8 @@
 
 Why these pins:
 - jax: 0.10.x is what pip resolves for Python 3.11 on our CPU machines and CI;
-  the GPU machines run Python 3.12 with jax 0.11.x. Both are tested; the
+  the GPU machines run Python 3.12 with jax 0.11.x. The whole test suite
+  passes on both lines (0.11.2 checked on a CPU with Python 3.12); the
   markers keep each machine on the line we measured it with. Brax's training
   agents break on jax >= 0.11 (`device_put_replicated` was removed), which is
   why we only import brax's environment interface and wrappers.

@@ -43,6 +43,9 @@ _REPEATS = flags.DEFINE_integer('repeats', 2, 'Timed runs; the best counts.')
 _LOOP = flags.DEFINE_bool(
     'loop', True, 'Also time full DAgger iterations (roll out, relabel, '
     'aggregate, train, evaluate) against raw stepping at the same batch.')
+_LOOP_BATCH_SIZES = flags.DEFINE_list(
+    'loop_batch_sizes', None, 'Batch sizes (a subset of --batch_sizes) at '
+    'which to time the DAgger loop; default all of them.')
 _TRAIN_STEPS = flags.DEFINE_integer('train_steps_per_iter', 1000,
                                     'Gradient steps per DAgger iteration.')
 _OUT = flags.DEFINE_string('out', 'bench_out/env_throughput.json',
@@ -134,6 +137,27 @@ def measure_dagger_loop(env_name: str, options: dict, num_envs: int,
   }
 
 
+_RAW_HEADER = ['env', 'preset', 'envs', 'steps', 'compile s', 'env-steps/s',
+               'device', 'date', 'command']
+_LOOP_HEADER = ['env', 'preset', 'envs', 'steps/iter/env', 'train steps/iter',
+                'expert', 'iteration s', 'loop env-steps/s', 'fraction of raw',
+                'device', 'date', 'command']
+
+
+def _raw_row(r: dict) -> list[str]:
+  return [r['env'], r.get('solver', '-'), r['batch_size'], r['num_steps'],
+          f"{r['compile_s']:.1f}", f"{r['env_steps_per_s']:,.0f}",
+          reporting.device_name(), reporting.today(), reporting.command_line()]
+
+
+def _loop_row(r: dict) -> list[str]:
+  return [r['env'], r.get('solver', '-'), r['batch_size'], r['num_steps'],
+          r['train_steps_per_iter'], r['expert'], f"{r['iteration_s']:.2f}",
+          f"{r['loop_env_steps_per_s']:,.0f}",
+          f"{100 * r['fraction_of_raw']:.0f} %", reporting.device_name(),
+          reporting.today(), reporting.command_line()]
+
+
 def main(_):
   launch.quiet_logs()
   if _BATCH_SIZES.value:
@@ -141,51 +165,44 @@ def main(_):
   else:
     batch_sizes = ([1024, 4096, 16384, 65536] if launch.on_accelerator()
                    else [16, 64])
+  loop_batch_sizes = ([int(b) for b in _LOOP_BATCH_SIZES.value]
+                      if _LOOP_BATCH_SIZES.value else batch_sizes)
+  missing = sorted(set(loop_batch_sizes) - set(batch_sizes))
+  if missing:
+    raise app.UsageError(f'--loop_batch_sizes {missing} are not in '
+                         f'--batch_sizes {batch_sizes}: the loop is compared '
+                         'with raw stepping at the same batch.')
   num_steps = _NUM_STEPS.value or (1000 if launch.on_accelerator() else 50)
   option_sets = ([{'solver': p} for p in _PRESETS.value]
                  if _ENV.value == 'walker2d' else [{}])
 
-  results = []
+  # Every result is written as soon as it is measured, so a run stopped at a
+  # machine's time limit keeps what it finished.
+  results, loop_results = [], []
+
+  def record(result, measured, section, header, row):
+    print(json.dumps(result), flush=True)
+    measured.append(result)
+    os.makedirs(os.path.dirname(_OUT.value) or '.', exist_ok=True)
+    with open(_OUT.value, 'w') as f:
+      json.dump({'raw': results, 'dagger_loop': loop_results}, f, indent=2)
+    if _MARKDOWN.value:
+      reporting.append_rows(_MARKDOWN.value, section, header, [row(result)])
+
   for options in option_sets:
     for batch_size in batch_sizes:
-      result = measure(_ENV.value, options, batch_size, num_steps,
-                       _REPEATS.value)
-      print(json.dumps(result), flush=True)
-      results.append(result)
-
-  loop_results = []
-  if _LOOP.value:
-    for raw in results:
+      record(measure(_ENV.value, options, batch_size, num_steps,
+                     _REPEATS.value),
+             results, reporting.RAW_THROUGHPUT, _RAW_HEADER, _raw_row)
+  if not _LOOP.value:
+    return
+  for raw in list(results):
+    if raw['batch_size'] in loop_batch_sizes:
       options = {k: raw[k] for k in ('solver',) if k in raw}
-      result = measure_dagger_loop(_ENV.value, options, raw['batch_size'],
-                                   raw['num_steps'], raw['env_steps_per_s'])
-      print(json.dumps(result), flush=True)
-      loop_results.append(result)
-
-  os.makedirs(os.path.dirname(_OUT.value) or '.', exist_ok=True)
-  with open(_OUT.value, 'w') as f:
-    json.dump({'raw': results, 'dagger_loop': loop_results}, f, indent=2)
-  if _MARKDOWN.value:
-    reporting.append_rows(
-        _MARKDOWN.value, 'Environment throughput (random actions)',
-        ['env', 'preset', 'envs', 'steps', 'compile s', 'env-steps/s',
-         'device', 'date', 'command'],
-        [[r['env'], r.get('solver', '-'), r['batch_size'], r['num_steps'],
-          f"{r['compile_s']:.1f}", f"{r['env_steps_per_s']:,.0f}",
-          reporting.device_name(), reporting.today(),
-          reporting.command_line()] for r in results])
-    if loop_results:
-      reporting.append_rows(
-          _MARKDOWN.value, 'DAgger loop throughput against raw stepping',
-          ['env', 'preset', 'envs', 'steps/iter/env', 'train steps/iter',
-           'expert', 'iteration s', 'loop env-steps/s', 'fraction of raw',
-           'device', 'date', 'command'],
-          [[r['env'], r.get('solver', '-'), r['batch_size'], r['num_steps'],
-            r['train_steps_per_iter'], r['expert'], f"{r['iteration_s']:.2f}",
-            f"{r['loop_env_steps_per_s']:,.0f}",
-            f"{100 * r['fraction_of_raw']:.0f} %", reporting.device_name(),
-            reporting.today(), reporting.command_line()]
-           for r in loop_results])
+      record(measure_dagger_loop(_ENV.value, options, raw['batch_size'],
+                                 raw['num_steps'], raw['env_steps_per_s']),
+             loop_results, reporting.LOOP_THROUGHPUT, _LOOP_HEADER,
+             _loop_row)
 
 
 if __name__ == '__main__':

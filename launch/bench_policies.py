@@ -101,21 +101,22 @@ def main(_):
   if unknown:
     raise app.UsageError(f'Unknown families {unknown}; expected some of '
                          f'{list(policies.registered_names())}.')
-  rows = []
+  header = ['family', 'batch', 'gradient steps/s',
+            f'mode actions/s (batch {_ACT_BATCH.value})', 'device', 'date',
+            'command']
   for family in _FAMILIES.value:
     for batch_size in batch_sizes:
       r = measure(family, batch_size)
       print(f"{family:15s} batch {batch_size:5d}: "
             f"{r['grad_steps_per_s']:,.0f} grad steps/s, "
             f"{r['actions_per_s']:,.0f} actions/s (mode)", flush=True)
-      rows.append([family, batch_size, f"{r['grad_steps_per_s']:,.0f}",
-                   f"{r['actions_per_s']:,.0f}", reporting.device_name(),
-                   reporting.today(), reporting.command_line()])
-  if _MARKDOWN.value:
-    reporting.append_rows(
-        _MARKDOWN.value, 'Policy families: training and acting cost',
-        ['family', 'batch', 'gradient steps/s', f'mode actions/s (batch '
-         f'{_ACT_BATCH.value})', 'device', 'date', 'command'], rows)
+      # Written as measured, so a run stopped at a time limit keeps its rows.
+      if _MARKDOWN.value:
+        reporting.append_rows(
+            _MARKDOWN.value, reporting.POLICY_COST,
+            header, [[family, batch_size, f"{r['grad_steps_per_s']:,.0f}",
+                      f"{r['actions_per_s']:,.0f}", reporting.device_name(),
+                      reporting.today(), reporting.command_line()]])
 
 
 if __name__ == '__main__':

@@ -109,7 +109,7 @@ def main(_):
     json.dump(results, f, indent=2)
   if _MARKDOWN.value:
     reporting.append_rows(
-        _MARKDOWN.value, 'Walker2d fidelity against Gymnasium',
+        _MARKDOWN.value, reporting.FIDELITY,
         ['setting', 'version', 'one-step obs err (median / max)',
          'obs drift @10 steps (median)', f'obs drift @{_NUM_STEPS.value}',
          'return err (median)', 'device', 'date', 'command'],

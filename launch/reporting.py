@@ -11,6 +11,14 @@ import sys
 
 import jax
 
+# The sections of BENCHMARKS.md, each written by one script (and looked up
+# by launch/device_session.py).
+RAW_THROUGHPUT = 'Environment throughput (random actions)'  # bench
+LOOP_THROUGHPUT = 'DAgger loop throughput against raw stepping'  # bench
+POLICY_COST = 'Policy families: training and acting cost'  # bench_policies
+SEED_SCALING = 'Seed scaling: vmapped seeds against one after another'
+FIDELITY = 'Walker2d fidelity against Gymnasium'  # fidelity
+
 
 def device_name() -> str:
   """The first device, e.g. 'NVIDIA H100 80GB HBM3' or 'cpu (2 cores)'."""
