@@ -357,3 +357,19 @@ def test_safety_margin_is_the_distance_to_failure(name, obs, margin):
   env = envs.make(name)
   np.testing.assert_allclose(env.safety_margin(jnp.array(obs)), margin,
                              atol=1e-6)
+
+
+@pytest.mark.parametrize('name', ['tightrope', 'fork'])
+def test_brax_training_and_eval_wrappers_run_the_toy_envs(name):
+  # brax's wrappers add metrics ('reward') that a step must keep, as brax's
+  # own environments do, for a `lax.scan` over steps to type-check.
+  from brax.envs.wrappers import training  # pylint: disable=g-import-not-at-top
+  env = training.EvalWrapper(
+      training.wrap(envs.make(name), episode_length=10))
+  state = jax.jit(env.reset)(jax.random.split(jax.random.PRNGKey(0), 4))
+  actions = jnp.zeros((4, env.action_size))
+  final, _ = jax.jit(lambda s: jax.lax.scan(
+      lambda s, _: (env.step(s, actions), None), s, None, 25))(state)
+  assert set(final.metrics) == set(state.metrics) >= {'reward'}
+  # Every environment ran at least one whole episode (10-step limit).
+  assert np.all(np.asarray(final.info['eval_metrics'].episode_steps) >= 1)

@@ -167,7 +167,9 @@ class Fork(Env):
         obs=end,
         reward=success - collision,
         done=jnp.maximum(success, collision),
-        metrics={'success': success, 'collision': collision})
+        # Keeps metrics that wrappers added, as brax's own environments do.
+        metrics={**state.metrics, 'success': success,
+                 'collision': collision})
 
   def safety_margin(self, obs: jax.Array) -> jax.Array:
     """Distance from `obs [..., 2]` to the obstacle's edge: `[...]`, >= 0.

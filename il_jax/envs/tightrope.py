@@ -165,7 +165,10 @@ class Tightrope(Env):
         obs=self._observe(physics),
         reward=reward,
         done=fell,
-        metrics={'fell': fell, 'squared_offset': jnp.square(x)})
+        # Keeps metrics that wrappers added (brax's EvalWrapper adds
+        # 'reward'), as brax's own environments do.
+        metrics={**state.metrics, 'fell': fell,
+                 'squared_offset': jnp.square(x)})
 
   def safety_margin(self, obs: jax.Array) -> jax.Array:
     """How far `obs [..., 3]` is from a fall: `1 - |x|`, `[...]`, >= 0.
