@@ -1,0 +1,228 @@
+"""Our PPO against brax's PPO on the same environment and settings.
+
+Evidence that `il_jax.experts.ppo` learns as a reference implementation
+does, where no GPU is at hand to train a full expert: both train on our MJX
+environment (Walker2d `fast` by default) with matched settings, and their
+deterministic evaluation returns are compared at the same env-step counts,
+over several seeds. Matched: environments, steps per update (`num_envs *
+unroll_length`: brax collects `batch_size * num_minibatches` trajectories
+of `unroll_length`, here exactly one unroll of every environment), the
+minibatch split, epochs, learning rate (constant), entropy, clipping, GAE,
+discount, gradient clipping, observation normalisation and network sizes
+(swish). Not matched: each library's own initialisation, normaliser details,
+action distribution parametrisation and time-limit handling (ours
+bootstraps from the state a truncated step reached; brax masks the TD error
+of truncated steps, its default for environments that set no `time_out`).
+
+brax's PPO calls `jax.device_put_replicated`, which jax removed; a shim
+maps it onto `jax.device_put` for the call (one device).
+
+  python -m launch.ppo_vs_brax                                  # Walker2d, 1 M steps, 2 seeds
+  python -m launch.ppo_vs_brax --impl=ours --seeds=0,1 --results=   # one side
+"""
+
+import contextlib
+import functools
+import json
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import app, flags
+
+from il_jax import envs
+from il_jax.experts import ppo
+from launch import reporting
+import launch
+
+_ENV = flags.DEFINE_string('env', 'walker2d', 'Registered environment.')
+_IMPLS = flags.DEFINE_list('impl', ['ours', 'brax'], 'Implementations to '
+                           'run: ours, brax.')
+_SEEDS = flags.DEFINE_list('seeds', ['0', '1'], 'Seeds.')
+_TOTAL = flags.DEFINE_integer('total_env_steps', 1_000_000, 'Env steps.')
+_NUM_EVALS = flags.DEFINE_integer('num_evals', 5, 'Evaluations after the '
+                                  'start, evenly spaced.')
+_NUM_ENVS = flags.DEFINE_integer('num_envs', 128, 'Parallel environments.')
+_UNROLL = flags.DEFINE_integer('unroll_length', 20, 'Steps per update per '
+                               'environment.')
+_MINIBATCHES = flags.DEFINE_integer('num_minibatches', 4, 'Minibatches.')
+_EPOCHS = flags.DEFINE_integer('update_epochs', 4, 'Passes per update.')
+_LR = flags.DEFINE_float('learning_rate', 3e-4, 'Adam learning rate.')
+_ENTROPY = flags.DEFINE_float('entropy_coef', 1e-3, 'Entropy bonus.')
+_EVAL_EPISODES = flags.DEFINE_integer('eval_episodes', 16, 'Episodes per '
+                                      'evaluation.')
+_OUT = flags.DEFINE_string('out', 'bench_out/ppo_vs_brax', 'Folder of one '
+                           'JSON file per implementation and seed.')
+_RESULTS = flags.DEFINE_string('results', 'RESULTS.md', 'File to write the '
+                               'table to ("" for none).')
+
+_POLICY_SIZES = (256, 256)
+_VALUE_SIZES = (256, 256, 256)
+SECTION = "PPO against brax's PPO"
+
+
+def our_config(total_env_steps: int) -> ppo.PPOConfig:
+  return ppo.PPOConfig(
+      total_env_steps=total_env_steps, num_envs=_NUM_ENVS.value,
+      unroll_length=_UNROLL.value, num_minibatches=_MINIBATCHES.value,
+      update_epochs=_EPOCHS.value, learning_rate=_LR.value,
+      anneal_learning_rate=False, max_grad_norm=1.0, discount=0.99,
+      gae_lambda=0.95, clip_epsilon=0.2, value_coef=0.5,
+      entropy_coef=_ENTROPY.value, normalize_observations=True,
+      policy_hidden_sizes=_POLICY_SIZES, value_hidden_sizes=_VALUE_SIZES,
+      activation='swish', num_eval_envs=_EVAL_EPISODES.value)
+
+
+def run_ours(env, seed: int) -> list[tuple[int, float]]:
+  """`[(env_steps, deterministic eval return)]` at `num_evals` points."""
+  config = our_config(_TOTAL.value)
+  trainer = ppo.make_ppo(config, env)
+  per_eval = config.num_iterations // _NUM_EVALS.value
+  segment = jax.jit(lambda s: jax.lax.scan(
+      lambda s, _: trainer.iterate(s), s, None, per_eval)[0])
+  evaluate = jax.jit(trainer.evaluate)
+  state = jax.jit(trainer.init)(jax.random.PRNGKey(seed))
+  eval_key = jax.random.PRNGKey(10_000 + seed)
+  curve = []
+  for i in range(_NUM_EVALS.value):
+    state = segment(state)
+    metrics = evaluate(state, jax.random.fold_in(eval_key, i))
+    curve.append((int(state.env_steps),
+                  float(metrics['Eval_AverageReturn'])))
+    print(f'ours seed {seed}: {curve[-1]}', flush=True)
+  return curve
+
+
+def run_brax(env, seed: int) -> list[tuple[int, float]]:
+  """The same with brax's PPO (`brax.training.agents.ppo.train`)."""
+  from brax.training.agents.ppo import networks as brax_networks  # pylint: disable=g-import-not-at-top
+  from brax.training.agents.ppo import train as brax_ppo  # pylint: disable=g-import-not-at-top
+  length = envs.env_class(_ENV.value).default_episode_length or 1000
+  # One unroll of every environment per update, split into the same
+  # minibatches as ours.
+  batch_size = _NUM_ENVS.value // _MINIBATCHES.value
+  curve = []
+
+  def progress(steps, metrics):
+    if steps > 0:
+      curve.append((int(steps), float(metrics['eval/episode_reward'])))
+      print(f'brax seed {seed}: {curve[-1]}', flush=True)
+
+  with _device_put_replicated_shim():
+    _train_brax(brax_ppo, brax_networks, env, seed, length, batch_size,
+                progress)
+  return curve
+
+
+@contextlib.contextmanager
+def _device_put_replicated_shim():
+  """brax 0.14's PPO calls `jax.device_put_replicated`, which jax 0.10
+  removed; on one device it is a leading axis of 1 on that device. Set for
+  the call only."""
+  if hasattr(jax, 'device_put_replicated'):
+    yield
+    return
+
+  def replicated(tree, devices):
+    if len(devices) != 1:
+      raise NotImplementedError('the shim replicates onto one device only.')
+    return jax.device_put(jax.tree.map(lambda x: jnp.asarray(x)[None], tree),
+                          devices[0])
+
+  jax.device_put_replicated = replicated
+  try:
+    yield
+  finally:
+    del jax.device_put_replicated
+
+
+def _train_brax(brax_ppo, brax_networks, env, seed, length, batch_size,
+                progress):
+  brax_ppo.train(
+      environment=env, num_timesteps=_TOTAL.value,
+      num_evals=_NUM_EVALS.value + 1, episode_length=length,
+      num_envs=_NUM_ENVS.value, batch_size=batch_size,
+      num_minibatches=_MINIBATCHES.value, unroll_length=_UNROLL.value,
+      num_updates_per_batch=_EPOCHS.value, learning_rate=_LR.value,
+      entropy_cost=_ENTROPY.value, discounting=0.99, gae_lambda=0.95,
+      clipping_epsilon=0.2, max_grad_norm=1.0, vf_loss_coefficient=0.5,
+      normalize_observations=True, normalize_advantage=True,
+      reward_scaling=1.0,
+      num_eval_envs=_EVAL_EPISODES.value, deterministic_eval=True,
+      network_factory=functools.partial(
+          brax_networks.make_ppo_networks,
+          policy_hidden_layer_sizes=_POLICY_SIZES,
+          value_hidden_layer_sizes=_VALUE_SIZES),
+      seed=seed, progress_fn=progress)
+
+
+def _path(impl: str, seed: int) -> str:
+  return os.path.join(_OUT.value, f'{_ENV.value}_{impl}_seed{seed}.json')
+
+
+def table(impls, seeds) -> list[str]:
+  """Markdown: per evaluation, each implementation's env steps and its
+  deterministic return, mean ± std over seeds."""
+  curves = {}
+  for impl in impls:
+    runs = []
+    for seed in seeds:
+      if os.path.exists(_path(impl, seed)):
+        with open(_path(impl, seed)) as f:
+          runs.append(json.load(f))
+    if runs:
+      curves[impl] = runs
+  if not curves:
+    return []
+  header = ['evaluation'] + [
+      f'{c} ({impl}, {len(runs)} seeds)' for impl, runs in curves.items()
+      for c in ('env steps', 'return')]
+  lines = ['| ' + ' | '.join(header) + ' |', '|---' * len(header) + '|']
+  for i in range(max(len(r['curve']) for runs in curves.values()
+                     for r in runs)):
+    cells = [str(i + 1)]
+    for runs in curves.values():
+      points = [r['curve'][i] for r in runs if len(r['curve']) > i]
+      values = np.array([v for _, v in points])
+      cells += ([f'{points[0][0]:,}', f'{values.mean():.1f} ± '
+                 f'{values.std():.1f}'] if points else ['-', '-'])
+    lines.append('| ' + ' | '.join(cells) + ' |')
+  seconds = ', '.join(
+      f"{impl} {np.mean([r['seconds'] for r in runs]) / 60:.1f} min"
+      for impl, runs in curves.items())
+  return lines + ['', f'Mean wall-clock per seed (compilation and '
+                  f'evaluations included): {seconds}.']
+
+
+def main(argv):
+  del argv
+  launch.quiet_logs()
+  unknown = sorted(set(_IMPLS.value) - {'ours', 'brax'})
+  if unknown:
+    raise app.UsageError(f'--impl {unknown} unknown; expected ours, brax.')
+  seeds = [int(s) for s in _SEEDS.value]
+  env = envs.make(_ENV.value)
+  os.makedirs(_OUT.value, exist_ok=True)
+  runners = {'ours': run_ours, 'brax': run_brax}
+  for impl in _IMPLS.value:
+    for seed in seeds:
+      if os.path.exists(_path(impl, seed)):
+        continue  # measured already; the table reads it
+      start = time.perf_counter()
+      curve = runners[impl](env, seed)
+      with open(_path(impl, seed), 'w') as f:
+        json.dump({'impl': impl, 'seed': seed, 'curve': curve,
+                   'seconds': time.perf_counter() - start,
+                   'device': reporting.device_name(),
+                   'jax': jax.__version__}, f)
+  if _RESULTS.value:
+    lines = table(['ours', 'brax'], seeds)
+    reporting.append_section(_RESULTS.value, f'{SECTION} ({_ENV.value})', [
+        f'Measured on {reporting.device_name()}, {reporting.today()}, with '
+        f'{reporting.command_line()} (jax {jax.__version__}).', ''] + lines)
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,32 @@
+"""launch.ppo_vs_brax: brax's PPO and ours run on our environment with
+matched updates (same env steps at every evaluation).
+
+A subprocess: the script's flags share names with other launch scripts."""
+
+import json
+import os
+import subprocess
+import sys
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_both_implementations_train_on_tightrope_with_matched_updates(
+    tmp_path):
+  results = tmp_path / 'RESULTS.md'
+  done = subprocess.run(
+      [sys.executable, '-m', 'launch.ppo_vs_brax', '--env=tightrope',
+       '--total_env_steps=20480', '--num_evals=2', '--num_envs=64',
+       '--unroll_length=16', '--seeds=0', '--eval_episodes=4',
+       f'--out={tmp_path}', f'--results={results}'],
+      cwd=_REPO, capture_output=True, text=True, timeout=600)
+  assert done.returncode == 0, done.stderr[-3000:]
+  curves = {}
+  for impl in ('ours', 'brax'):
+    with open(tmp_path / f'tightrope_{impl}_seed0.json') as f:
+      curves[impl] = json.load(f)['curve']
+  assert [s for s, _ in curves['ours']] == [10240, 20480]
+  assert [s for s, _ in curves['brax']] == [10240, 20480]
+  text = results.read_text()
+  assert "## PPO against brax's PPO (tightrope)" in text
+  assert text.count('\n| 1 | 10,240 |') == 1
