@@ -10,10 +10,11 @@ expert with `export(state)` and `ppo_networks.make_policy_fn`.
 
 Why not a library. brax's own PPO calls `jax.device_put_replicated`, which
 jax removed (0.10.2, our CPU line, already lacks it); `launch/ppo_vs_brax.py`
-runs it through a shim, as a reference to compare this module with. We tried rejax 0.1.3, the
-maintained pure-JAX RL library with a brax adapter, in a throwaway virtual
-environment with jax 0.10.2, brax 0.14.2 and a brax-interface environment
-(`inverted_pendulum`, 16 envs): it fails before its first update. With the
+runs it through a shim, as a reference to compare this module with. We tried
+rejax 0.1.3, the maintained pure-JAX RL library with a brax adapter, in a
+throwaway virtual environment with jax 0.10.2, brax 0.14.2 and a
+brax-interface environment (`inverted_pendulum`, 16 envs): it fails before
+its first update. With the
 gymnax its requirements resolve to (1.0.1), gymnax's `step` asks the brax
 `State` for a `time` field it does not have; with an older gymnax (0.0.8),
 gymnax calls `jax.tree_map`, which jax 0.10 removed. Even working, it treats
