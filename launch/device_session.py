@@ -137,23 +137,18 @@ def select(names: list[str] | None, steps=STEPS) -> tuple[Step, ...]:
 
 def already_measured(step: Step) -> bool:
   """Whether `step.measured_in` holds results from an accelerator."""
-  if step.measured_in is None or not os.path.exists(step.measured_in[0]):
+  if step.measured_in is None:
     return False
-  lines = open(step.measured_in[0]).read().splitlines()
-  heading = f'## {step.measured_in[1]}'
-  if heading not in lines:
+  path, section = step.measured_in
+  if not os.path.exists(path) or f'## {section}' not in open(path).read(
+      ).splitlines():
     return False
-  table = []
-  for line in lines[lines.index(heading) + 1:]:
-    if line.startswith('## '):
-      break
-    if line.startswith('|'):
-      table.append([c.strip() for c in line.strip().strip('|').split('|')])
+  table = reporting.read_table(path, section)
   if not table or 'device' not in table[0]:
-    return True
+    return True  # a section without a device column: its presence counts
   column = table[0].index('device')
   return any(len(row) > column and not row[column].startswith('cpu')
-             for row in table[2:])
+             for row in table[1:])
 
 
 def command(step: Step, left_s: float, python: str = sys.executable,

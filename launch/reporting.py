@@ -73,6 +73,24 @@ def append_rows(path: str, section: str, header: list[str],
     f.write('\n'.join(lines) + '\n')
 
 
+def read_table(path: str, section: str) -> list[list[str]]:
+  """The cells of the table under `## section` in `path`, header row first
+  (the separator row dropped); [] when the file or the section is missing."""
+  if not os.path.exists(path):
+    return []
+  lines = open(path).read().splitlines()
+  heading = f'## {section}'
+  if heading not in lines:
+    return []
+  rows = []
+  for line in lines[lines.index(heading) + 1:]:
+    if line.startswith('## '):
+      break
+    if line.startswith('|'):
+      rows.append([c.strip() for c in line.strip().strip('|').split('|')])
+  return rows[:1] + rows[2:]
+
+
 def append_section(path: str, section: str, lines: list[str]) -> None:
   """Replaces (or adds) the section `## section` of `path` with `lines`."""
   text = open(path).read().splitlines() if os.path.exists(path) else []

@@ -6,31 +6,18 @@ with other launch scripts that tests import.
 
 import json
 import os
-import subprocess
-import sys
 
 from launch import reporting
-
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from launch_scripts import run_module
 
 
 def _bench(*args):
-  return subprocess.run([sys.executable, '-m', 'launch.bench', *args],
-                        cwd=_REPO, capture_output=True, text=True,
-                        timeout=600)
+  return run_module('launch.bench', *args)
 
 
 def _table(path, section):
   """The data rows (cells) of `## section`'s table in `path`."""
-  lines = open(path).read().splitlines()
-  at = lines.index(f'## {section}') + 1
-  rows = []
-  for line in lines[at:]:
-    if line.startswith('## '):
-      break
-    if line.startswith('|'):
-      rows.append([c.strip() for c in line.strip('|').split('|')])
-  return rows[2:]  # header and separator
+  return reporting.read_table(path, section)[1:]
 
 
 def test_bench_times_the_loop_only_at_the_batches_asked_for(tmp_path):

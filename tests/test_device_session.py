@@ -11,6 +11,7 @@ import textwrap
 import pytest
 
 from launch import device_session
+from launch_scripts import REPO
 from launch.device_session import Step
 
 # A stand-in measurement: appends a row to BENCHMARKS.md, then sleeps or
@@ -28,7 +29,6 @@ _FAKE_MODULE = textwrap.dedent('''
 # What the device tool brings back: at most 8 plain files, names in letters,
 # digits, '.', '_' and '-'.
 _RETURNABLE_NAME = re.compile(r'^[A-Za-z0-9._-]+$')
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_every_planned_command_parses_with_its_module(tmp_path):
     argv = device_session.command(step, left_s=500.0)
     processes.append((step.name, subprocess.Popen(
         [sys.executable, '-c', check, argv[2], *argv[3:]],
-        cwd=_REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)))
   for name, process in processes:
     output, _ = process.communicate(timeout=300)
@@ -127,11 +127,11 @@ def test_every_planned_command_parses_with_its_module(tmp_path):
 
 
 def test_carried_wheels_are_the_versions_setup_py_pins():
-  setup = open(os.path.join(_REPO, 'setup.py')).read()
+  setup = open(os.path.join(REPO, 'setup.py')).read()
   # Unconditional pins only ('jax==0.10.2; python_version ...' is excluded).
   pins = dict(re.findall(r"'([A-Za-z0-9_.-]+)==([0-9.]+)'", setup))
   carried = {}
-  for line in open(os.path.join(_REPO, 'launch', 'device_requirements.txt')):
+  for line in open(os.path.join(REPO, 'launch', 'device_requirements.txt')):
     line = line.split('#')[0].strip()
     if line:
       name, version = line.split('==')

@@ -5,11 +5,10 @@ launch scripts that tests import.
 """
 
 import json
-import os
 import subprocess
 import sys
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from launch_scripts import REPO
 
 _DESCRIBE = '''
 import json, sys
@@ -26,7 +25,7 @@ def test_the_card_says_how_each_trainer_chose_its_policy():
   cards = [dict(ppo, finished=True), dict(ppo, finished=False),
            {'algorithm': 'sac', 'env_options': {}}]
   done = subprocess.run([sys.executable, '-c', _DESCRIBE, json.dumps(cards)],
-                        cwd=_REPO, capture_output=True, text=True, check=True)
+                        cwd=REPO, capture_output=True, text=True, check=True)
   (faithful, finished), (_, stopped), (fast, sac) = json.loads(
       done.stdout.strip().splitlines()[-1])
   assert faithful == 'MJX Walker2d, `faithful` preset'

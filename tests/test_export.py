@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -16,6 +14,7 @@ from il_jax import gymnasium_evaluation
 from il_jax import numpy_policy
 from il_jax import policies
 from il_jax.experts import ppo_networks
+from launch_scripts import run_module
 
 
 # The NumPy forward pass runs in float64, the JAX one in float32 (eps 1.2e-7).
@@ -216,12 +215,9 @@ def test_gymnasium_backend_runs_exported_policy(tmp_path):
 
   # The launcher, in its own process (launch scripts' flags would clash in
   # one test process), prints the same mean return.
-  completed = subprocess.run(
-      [sys.executable, '-m', 'launch.evaluate', f'--policy_file={prefix}',
-       '--backend=gymnasium', '--episodes=2', '--seed=0',
-       '--max_episode_steps=40'],
-      capture_output=True, text=True, timeout=120, check=False,
-      cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+  completed = run_module(
+      'launch.evaluate', f'--policy_file={prefix}', '--backend=gymnasium',
+      '--episodes=2', '--seed=0', '--max_episode_steps=40', timeout=120)
   assert completed.returncode == 0, completed.stderr[-2000:]
   assert f"{result['return'].mean():.1f}" in completed.stdout
 

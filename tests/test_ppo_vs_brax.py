@@ -4,22 +4,17 @@ matched updates (same env steps at every evaluation).
 A subprocess: the script's flags share names with other launch scripts."""
 
 import json
-import os
-import subprocess
-import sys
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from launch_scripts import run_module
 
 
 def test_both_implementations_train_on_tightrope_with_matched_updates(
     tmp_path):
   results = tmp_path / 'RESULTS.md'
-  done = subprocess.run(
-      [sys.executable, '-m', 'launch.ppo_vs_brax', '--env=tightrope',
-       '--total_env_steps=20480', '--num_evals=2', '--num_envs=64',
-       '--unroll_length=16', '--seeds=0', '--eval_episodes=4',
-       f'--out={tmp_path}', f'--results={results}'],
-      cwd=_REPO, capture_output=True, text=True, timeout=600)
+  done = run_module(
+      'launch.ppo_vs_brax', '--env=tightrope', '--total_env_steps=20480',
+      '--num_evals=2', '--num_envs=64', '--unroll_length=16', '--seeds=0',
+      '--eval_episodes=4', f'--out={tmp_path}', f'--results={results}')
   assert done.returncode == 0, done.stderr[-3000:]
   curves = {}
   for impl in ('ours', 'brax'):

@@ -3,8 +3,6 @@
 import json
 import os
 import pickle
-import subprocess
-import sys
 
 import chex
 import jax
@@ -14,8 +12,7 @@ import pytest
 
 from il_jax import experts, numpy_policy
 from il_jax.experts import ppo_networks, sac
-
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from launch_scripts import run_module
 
 
 def test_tanh_gaussian_density_integrates_to_one_over_actions():
@@ -90,11 +87,11 @@ def _train_in_gymnasium(workdir, total_env_steps, check=True, **flags):
   settings = dict(learning_starts=200, updates_per_call=50, eval_every=200,
                   eval_episodes=1, policy_hidden_sizes=16, q_hidden_sizes=16,
                   batch_size=32, **flags)
-  return subprocess.run(
-      [sys.executable, '-m', 'launch.train_expert_gymnasium',
-       f'--workdir={workdir}', f'--total_env_steps={total_env_steps}']
-      + [f'--{name}={value}' for name, value in settings.items()],
-      check=check, cwd=_ROOT, capture_output=True, text=True)
+  return run_module(
+      'launch.train_expert_gymnasium', f'--workdir={workdir}',
+      f'--total_env_steps={total_env_steps}',
+      *[f'--{name}={value}' for name, value in settings.items()],
+      timeout=None, check=check)
 
 
 def _rows(workdir):
