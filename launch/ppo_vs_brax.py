@@ -17,11 +17,17 @@ of truncated steps, its default for environments that set no `time_out`).
 brax's PPO calls `jax.device_put_replicated`, which jax removed; a shim
 maps it onto `jax.device_put` for the call (one device).
 
+Besides `ours` (the matched settings), `--impl` takes variants of ours that
+add one stabiliser each (`OUR_VARIANTS`), so that a fix for a failure of
+ours is measured against the same seeds and evaluations.
+
   python -m launch.ppo_vs_brax                                  # Walker2d, 1 M steps, 2 seeds
   python -m launch.ppo_vs_brax --impl=ours --seeds=0,1 --results=   # one side
+  python -m launch.ppo_vs_brax --impl=ours_adaptive_lr --seeds=0,1,2,3,4
 """
 
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -39,7 +45,8 @@ import launch
 
 _ENV = flags.DEFINE_string('env', 'walker2d', 'Registered environment.')
 _IMPLS = flags.DEFINE_list('impl', ['ours', 'brax'], 'Implementations to '
-                           'run: ours, brax.')
+                           'run: brax, ours or a variant of ours '
+                           '(OUR_VARIANTS).')
 _SEEDS = flags.DEFINE_list('seeds', ['0', '1'], 'Seeds.')
 _TOTAL = flags.DEFINE_integer('total_env_steps', 1_000_000, 'Env steps.')
 _NUM_EVALS = flags.DEFINE_integer('num_evals', 5, 'Evaluations after the '
@@ -62,9 +69,21 @@ _POLICY_SIZES = (256, 256)
 _VALUE_SIZES = (256, 256, 256)
 SECTION = "PPO against brax's PPO"
 
+# Our PPO with one change each to the matched settings (`PPOConfig` fields).
+OUR_VARIANTS = {
+    'ours': {},
+    # Bounds the surrogate of a negative advantage (a ratio past 3 stops
+    # contributing gradient).
+    'ours_dual_clip': {'dual_clip': 3.0},
+    # The learning rate adapts to keep the KL from the rollout policy near
+    # 0.01 (rsl_rl's schedule), starting at --learning_rate.
+    'ours_adaptive_lr': {'desired_kl': 0.01},
+}
+IMPLS = tuple(OUR_VARIANTS) + ('brax',)
 
-def our_config(total_env_steps: int) -> ppo.PPOConfig:
-  return ppo.PPOConfig(
+
+def our_config(total_env_steps: int, variant: str = 'ours') -> ppo.PPOConfig:
+  return dataclasses.replace(ppo.PPOConfig(
       total_env_steps=total_env_steps, num_envs=_NUM_ENVS.value,
       unroll_length=_UNROLL.value, num_minibatches=_MINIBATCHES.value,
       update_epochs=_EPOCHS.value, learning_rate=_LR.value,
@@ -72,12 +91,14 @@ def our_config(total_env_steps: int) -> ppo.PPOConfig:
       gae_lambda=0.95, clip_epsilon=0.2, value_coef=0.5,
       entropy_coef=_ENTROPY.value, normalize_observations=True,
       policy_hidden_sizes=_POLICY_SIZES, value_hidden_sizes=_VALUE_SIZES,
-      activation='swish', num_eval_envs=_EVAL_EPISODES.value)
+      activation='swish', num_eval_envs=_EVAL_EPISODES.value),
+      **OUR_VARIANTS[variant])
 
 
-def run_ours(env, seed: int) -> list[tuple[int, float]]:
+def run_ours(env, seed: int, variant: str = 'ours'
+             ) -> list[tuple[int, float]]:
   """`[(env_steps, deterministic eval return)]` at `num_evals` points."""
-  config = our_config(_TOTAL.value)
+  config = our_config(_TOTAL.value, variant)
   trainer = ppo.make_ppo(config, env)
   per_eval = config.num_iterations // _NUM_EVALS.value
   segment = jax.jit(lambda s: jax.lax.scan(
@@ -91,7 +112,7 @@ def run_ours(env, seed: int) -> list[tuple[int, float]]:
     metrics = evaluate(state, jax.random.fold_in(eval_key, i))
     curve.append((int(state.env_steps),
                   float(metrics['Eval_AverageReturn'])))
-    print(f'ours seed {seed}: {curve[-1]}', flush=True)
+    print(f'{variant} seed {seed}: {curve[-1]}', flush=True)
   return curve
 
 
@@ -199,13 +220,16 @@ def table(impls, seeds) -> list[str]:
 def main(argv):
   del argv
   launch.quiet_logs()
-  unknown = sorted(set(_IMPLS.value) - {'ours', 'brax'})
+  unknown = sorted(set(_IMPLS.value) - set(IMPLS))
   if unknown:
-    raise app.UsageError(f'--impl {unknown} unknown; expected ours, brax.')
+    raise app.UsageError(f'--impl {unknown} unknown; expected some of '
+                         f'{", ".join(IMPLS)}.')
   seeds = [int(s) for s in _SEEDS.value]
   env = envs.make(_ENV.value)
   os.makedirs(_OUT.value, exist_ok=True)
-  runners = {'ours': run_ours, 'brax': run_brax}
+  runners = {name: functools.partial(run_ours, variant=name)
+             for name in OUR_VARIANTS}
+  runners['brax'] = run_brax
   for impl in _IMPLS.value:
     for seed in seeds:
       if os.path.exists(_path(impl, seed)):
@@ -218,7 +242,7 @@ def main(argv):
                    'device': reporting.device_name(),
                    'jax': jax.__version__}, f)
   if _RESULTS.value:
-    lines = table(['ours', 'brax'], seeds)
+    lines = table(list(IMPLS), seeds)
     reporting.append_section(_RESULTS.value, f'{SECTION} ({_ENV.value})', [
         f'Measured on {reporting.device_name()}, {reporting.today()}, with '
         f'{reporting.command_line()} (jax {jax.__version__}).', ''] + lines)

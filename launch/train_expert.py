@@ -80,13 +80,26 @@ _LEARNING_RATE = flags.DEFINE_float('learning_rate', _DEFAULTS.learning_rate,
 _ANNEAL = flags.DEFINE_bool('anneal_learning_rate',
                             _DEFAULTS.anneal_learning_rate,
                             'Decay the learning rate linearly to 0.')
+_DESIRED_KL = flags.DEFINE_float(
+    'desired_kl', _DEFAULTS.desired_kl, 'Adapt the learning rate before '
+    'every minibatch step to keep the KL from the rollout policy near this '
+    '(rsl_rl\'s adaptive schedule; needs --noanneal_learning_rate); unset: '
+    'the fixed or annealed rate.')
 _MAX_GRAD_NORM = flags.DEFINE_float('max_grad_norm', _DEFAULTS.max_grad_norm,
                                     'Global gradient-norm clip.')
+_TARGET_KL = flags.DEFINE_float(
+    'target_kl', _DEFAULTS.target_kl, 'Skip the rest of an iteration\'s '
+    'minibatch updates once the approximate KL from the rollout policy '
+    'exceeds this; unset: never.')
 _DISCOUNT = flags.DEFINE_float('discount', _DEFAULTS.discount, 'Discount.')
 _GAE_LAMBDA = flags.DEFINE_float('gae_lambda', _DEFAULTS.gae_lambda,
                                  'GAE lambda.')
 _CLIP_EPSILON = flags.DEFINE_float('clip_epsilon', _DEFAULTS.clip_epsilon,
                                    'PPO ratio clip.')
+_DUAL_CLIP = flags.DEFINE_float(
+    'dual_clip', _DEFAULTS.dual_clip, 'Bound the surrogate of a negative '
+    'advantage below by this times the advantage (dual-clip PPO; > 1); '
+    'unset: off.')
 _VALUE_COEF = flags.DEFINE_float('value_coef', _DEFAULTS.value_coef,
                                  'Value-loss weight.')
 _ENTROPY_COEF = flags.DEFINE_float('entropy_coef', _DEFAULTS.entropy_coef,
@@ -120,10 +133,13 @@ def _config() -> ppo.PPOConfig:
         action_repeat=_ACTION_REPEAT.value,
         learning_rate=_LEARNING_RATE.value,
         anneal_learning_rate=_ANNEAL.value,
+        desired_kl=_DESIRED_KL.value,
         max_grad_norm=_MAX_GRAD_NORM.value,
+        target_kl=_TARGET_KL.value,
         discount=_DISCOUNT.value,
         gae_lambda=_GAE_LAMBDA.value,
         clip_epsilon=_CLIP_EPSILON.value,
+        dual_clip=_DUAL_CLIP.value,
         value_coef=_VALUE_COEF.value,
         entropy_coef=_ENTROPY_COEF.value,
         reward_scaling=_REWARD_SCALING.value,
@@ -231,9 +247,14 @@ def main(argv):
         'wallclock_s': wallclock,
         'Train_AverageReturn': _last_finite(metrics['Train_AverageReturn']),
     }
-    for name in ('policy_loss', 'value_loss', 'entropy', 'approx_kl',
-                 'clip_fraction', 'grad_norm'):
-      row[name] = float(np.mean(metrics[name]))
+    for name in ('policy_loss', 'value_loss', 'entropy', 'approx_kl', 'kl',
+                 'clip_fraction', 'grad_norm', 'scale_mean',
+                 'update_fraction', 'learning_rate'):
+      if name in metrics:
+        row[name] = float(np.mean(metrics[name]))
+    for name in ('approx_kl_max', 'ratio_max', 'loc_abs_max'):
+      row[name] = float(np.max(metrics[name]))
+    row['scale_min'] = float(np.min(metrics['scale_min']))
     out_of_time = (_MAX_WALLCLOCK_S.value is not None and
                    time.perf_counter() - loop_start >= _MAX_WALLCLOCK_S.value)
     done = iteration >= num_iterations or out_of_time

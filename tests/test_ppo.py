@@ -119,6 +119,10 @@ def test_running_stats_match_numpy_over_streamed_batches():
     (dict(total_env_steps=10), 'total_env_steps=10'),
     (dict(activation='sigmoidish'), 'sigmoidish'),
     (dict(policy_hidden_sizes=()), 'policy_hidden_sizes'),
+    (dict(target_kl=0.0), 'target_kl=0.0'),
+    (dict(dual_clip=1.0), 'dual_clip=1.0'),
+    (dict(desired_kl=0.01), 'anneal_learning_rate=False'),
+    (dict(desired_kl=-0.01, anneal_learning_rate=False), 'desired_kl=-0.01'),
 ])
 def test_config_names_bad_values(change, message):
   with pytest.raises(ValueError, match=message):
@@ -174,6 +178,102 @@ def test_training_improves_deterministic_return(trained, toy_env):
   # PPO's own evaluation agrees with the independent one.
   np.testing.assert_allclose(metrics['Eval_AverageReturn'], after,
                              rtol=0.25, atol=0.1 * abs(expert - before))
+
+
+def test_dual_clip_bounds_a_negative_advantage_with_a_runaway_ratio():
+  ratio = jnp.asarray([0.5, 1.1, 2.0, 300.0, 0.5, 1.1, 300.0])
+  advantage = jnp.asarray([-1.0, -1.0, -1.0, -1.0, 1.0, 1.0, 1.0])
+
+  def grad(dual_clip):
+    return np.asarray(jax.grad(lambda r: jnp.sum(ppo.clipped_surrogate(
+        r, advantage, 0.2, dual_clip)))(ratio))
+
+  # Standard PPO: the gradient is the advantage wherever the unclipped
+  # term is the minimum, however large the ratio of a negative advantage.
+  np.testing.assert_allclose(grad(None), [0, -1, -1, -1, 1, 1, 0])
+  # Dual clip at 3 cuts only the runaway sample; positive advantages and
+  # ratios below 3 are untouched.
+  np.testing.assert_allclose(grad(3.0), [0, -1, -1, 0, 1, 1, 0])
+  np.testing.assert_allclose(
+      ppo.clipped_surrogate(ratio, advantage, 0.2, 3.0),
+      [-0.8, -1.1, -2.0, -3.0, 0.5, 1.1, 1.2], rtol=1e-6)
+
+
+def test_closed_form_kl_matches_a_monte_carlo_estimate():
+  keys = jax.random.split(jax.random.PRNGKey(0), 3)
+  logits_p = jax.random.normal(keys[0], (4, 6))
+  logits_q = logits_p + 0.3 * jax.random.normal(keys[1], (4, 6))
+  samples = jax.vmap(ppo_networks.sample_pre_tanh, (None, 0))(
+      logits_p, jax.random.split(keys[2], 200_000))
+  log_ratio = (ppo_networks.pre_tanh_log_prob(logits_p, samples) -
+               ppo_networks.pre_tanh_log_prob(logits_q, samples))
+  closed_form = ppo_networks.kl_divergence(logits_p, logits_q)
+  np.testing.assert_allclose(closed_form, np.mean(log_ratio, 0), rtol=0.03)
+  assert np.all(np.asarray(closed_form) > 0.01)
+  np.testing.assert_allclose(
+      ppo_networks.kl_divergence(logits_p, logits_p), 0.0, atol=1e-6)
+
+
+@pytest.mark.parametrize('rate, kl, expected', [
+    (1e-3, 0.05, 1e-3 / 1.5),   # above twice the target: slower
+    (1e-3, 0.002, 1.5e-3),      # below half of it: faster
+    (1e-3, 0.01, 1e-3),         # near it: kept
+    (1e-3, 0.0, 1e-3),          # before any step: kept
+    (1.2e-5, 0.05, 1e-5),       # never below 1e-5
+    (9e-3, 0.001, 1e-2),        # nor above 1e-2
+])
+def test_adaptive_learning_rate_steers_towards_the_desired_kl(rate, kl,
+                                                              expected):
+  np.testing.assert_allclose(
+      ppo.adapt_learning_rate(jnp.float32(rate), jnp.float32(kl), 0.01),
+      expected, rtol=1e-6)
+
+
+def test_adaptive_learning_rate_is_training_state(toy_env):
+  # Every minibatch but the first (KL 0) moves the rate, so one iteration
+  # takes it to a bound: the ceiling when any KL is below half the target,
+  # the floor when every KL is above twice it.
+  for desired_kl, bound in ((10.0, 1e-2), (1e-9, 1e-5)):
+    trainer = ppo.make_ppo(ppo.PPOConfig(**{
+        **vars(_TOY_CONFIG), 'anneal_learning_rate': False,
+        'desired_kl': desired_kl}), toy_env)
+    state, metrics = jax.jit(lambda key: trainer.iterate(trainer.init(key)))(
+        jax.random.PRNGKey(3))
+    rate = state.opt_state[1].hyperparams['learning_rate']
+    np.testing.assert_allclose(rate, bound, rtol=1e-6)
+    assert float(metrics['kl']) > 0.0
+
+
+def _one_iteration(toy_env, **changes):
+  """(params, metrics) after one PPO iteration of the toy config."""
+  trainer = ppo.make_ppo(
+      ppo.PPOConfig(**{**vars(_TOY_CONFIG), **changes}), toy_env)
+  state, metrics = jax.jit(
+      lambda key: trainer.iterate(trainer.init(key)))(jax.random.PRNGKey(3))
+  return state.params, metrics
+
+
+def test_an_unreachable_target_kl_changes_nothing(toy_env):
+  params, metrics = _one_iteration(toy_env)
+  with_target, target_metrics = _one_iteration(toy_env, target_kl=1e9)
+  # The masked update compiles differently, so equal up to rounding.
+  chex.assert_trees_all_close(with_target, params, rtol=1e-5, atol=1e-6)
+  assert float(target_metrics['update_fraction']) == 1.0
+  assert float(metrics['update_fraction']) == 1.0
+
+
+def test_a_tiny_target_kl_stops_after_the_first_update(toy_env):
+  # The first minibatch sees the rollout policy itself (KL exactly 0), so
+  # it is the only update under any positive target the next one exceeds.
+  e, m = _TOY_CONFIG.update_epochs, _TOY_CONFIG.num_minibatches
+  params, metrics = _one_iteration(toy_env, target_kl=1e-12)
+  assert float(metrics['update_fraction']) == pytest.approx(1.0 / (e * m))
+  # Equal to a run that only had that update to make.
+  one_epoch, _ = _one_iteration(toy_env, target_kl=1e-12, update_epochs=1)
+  chex.assert_trees_all_equal(params, one_epoch)
+  full, _ = _one_iteration(toy_env)
+  with pytest.raises(AssertionError):
+    chex.assert_trees_all_close(params, full)
 
 
 def test_policy_fn_is_deterministic_jittable_and_batched(trained, toy_env):

@@ -14,14 +14,19 @@ def test_both_implementations_train_on_tightrope_with_matched_updates(
   done = run_module(
       'launch.ppo_vs_brax', '--env=tightrope', '--total_env_steps=20480',
       '--num_evals=2', '--num_envs=64', '--unroll_length=16', '--seeds=0',
-      '--eval_episodes=4', f'--out={tmp_path}', f'--results={results}')
+      '--eval_episodes=4', '--impl=ours,ours_adaptive_lr,brax',
+      f'--out={tmp_path}', f'--results={results}')
   assert done.returncode == 0, done.stderr[-3000:]
   curves = {}
-  for impl in ('ours', 'brax'):
+  for impl in ('ours', 'ours_adaptive_lr', 'brax'):
     with open(tmp_path / f'tightrope_{impl}_seed0.json') as f:
       curves[impl] = json.load(f)['curve']
   assert [s for s, _ in curves['ours']] == [10240, 20480]
   assert [s for s, _ in curves['brax']] == [10240, 20480]
+  assert [s for s, _ in curves['ours_adaptive_lr']] == [10240, 20480]
+  # A different learner from the same seed: a different curve.
+  assert curves['ours_adaptive_lr'] != curves['ours']
   text = results.read_text()
   assert "## PPO against brax's PPO (tightrope)" in text
   assert text.count('\n| 1 | 10,240 |') == 1
+  assert 'return (ours_adaptive_lr, 1 seeds)' in text

@@ -23,6 +23,14 @@ own auto-reset on top of ours, and wants gymnax-style `(key, state, action,
 params)` environments. Adapting it would cost more than this module, which is
 tested against independent references in `tests/test_ppo.py`.
 
+Stability. Three standard guards against a policy update running away are
+opt-in: `dual_clip` (bounds the surrogate of a negative advantage, so that
+one sample with a huge ratio cannot carry a minibatch's gradient),
+`desired_kl` (rsl_rl's KL-adaptive learning rate) and `target_kl` (skips an
+iteration's remaining updates past a KL). RESULTS.md ("PPO's late collapse")
+traces a collapse of the matched-settings run to the first of those failure
+modes and measures each guard.
+
 Truncation. At a step where an episode ends, a `wrap`-ped environment's `obs`
 already belongs to the next episode. If the state carries the observation the
 step reached (`state.info['final_obs']`), the value target at a time-limit
@@ -69,10 +77,26 @@ class PPOConfig:
   action_repeat: int = 1
   learning_rate: float = 3e-4
   anneal_learning_rate: bool = True
+  # None: the learning rate is `learning_rate`, annealed or not. Otherwise it
+  # starts there and adapts before every minibatch step to keep the policy's
+  # KL from the rollout policy near this, as rsl_rl's 'adaptive' schedule
+  # does (see `adapt_learning_rate`); needs `anneal_learning_rate=False`.
+  desired_kl: float | None = None
   max_grad_norm: float = 1.0
+  # None: every minibatch update runs. Otherwise an iteration's remaining
+  # updates are skipped once a minibatch's approximate KL from the behaviour
+  # policy, measured before its step, exceeds this (CleanRL's and SB3's
+  # `target_kl`, checked per minibatch as SB3 does). Skipped updates do not
+  # advance the learning-rate schedule.
+  target_kl: float | None = None
   discount: float = 0.99
   gae_lambda: float = 0.95
   clip_epsilon: float = 0.2
+  # Dual clip (Ye et al. 2020): for a negative advantage the surrogate is
+  # bounded below by `dual_clip * advantage`, so a sample whose ratio has
+  # grown past `dual_clip` stops contributing gradient. Without it such a
+  # sample's gradient grows with its ratio, unbounded; None: off.
+  dual_clip: float | None = None
   value_coef: float = 0.5
   entropy_coef: float = 1e-3
   reward_scaling: float = 1.0
@@ -93,6 +117,18 @@ class PPOConfig:
     for name in ('learning_rate', 'max_grad_norm', 'clip_epsilon',
                  'reward_scaling'):
       check_positive(name, getattr(self, name))
+    if self.target_kl is not None:
+      check_positive('target_kl', self.target_kl)
+    if self.desired_kl is not None:
+      check_positive('desired_kl', self.desired_kl)
+      if self.anneal_learning_rate:
+        raise ValueError(
+            f'desired_kl={self.desired_kl} adapts the learning rate, which '
+            'anneal_learning_rate=True would also schedule; set '
+            'anneal_learning_rate=False to use it.')
+    if self.dual_clip is not None and self.dual_clip <= 1.0:
+      raise ValueError(f'dual_clip={self.dual_clip} is not valid; expected a '
+                       'number greater than 1 (or None).')
     for name in ('discount', 'gae_lambda'):
       check_fraction(name, getattr(self, name))
     for name in ('value_coef', 'entropy_coef'):
@@ -153,6 +189,7 @@ class Transition(NamedTuple):
   obs: jax.Array          # [B, obs_size], the observation acted on
   pre_tanh: jax.Array     # [B, A], the Gaussian sample; the action is tanh
   log_prob: jax.Array     # [B], behaviour log-density of `pre_tanh`
+  logits: jax.Array       # [B, 2A], the behaviour policy's output
   value: jax.Array        # [B], V(obs)
   reward: jax.Array       # [B], scaled reward
   next_value: jax.Array   # [B], V of the state the step reached
@@ -216,6 +253,60 @@ def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
   return advantages, advantages + values
 
 
+def clipped_surrogate(ratio: jax.Array, advantage: jax.Array,
+                      clip_epsilon: float,
+                      dual_clip: float | None = None) -> jax.Array:
+  """PPO's clipped surrogate objective per sample (to be maximised).
+
+  `min(r * A, clip(r, 1 - eps, 1 + eps) * A)`; with `dual_clip = c`, samples
+  with `A < 0` are also bounded below by `c * A`, which zeroes the gradient of
+  a sample whose ratio exceeds `c`. Without it that gradient is `A`
+  per unit of ratio however large the ratio: one sample that the updated
+  policy has made hundreds of times likelier than the behaviour policy did
+  can carry a minibatch's whole gradient.
+
+  Args:
+    ratio: `[...]`, pi(a|s) / pi_behaviour(a|s).
+    advantage: `[...]`.
+    clip_epsilon: the ratio clip.
+    dual_clip: None, or a bound greater than 1.
+  """
+  clipped = jnp.clip(ratio, 1.0 - clip_epsilon, 1.0 + clip_epsilon)
+  surrogate = jnp.minimum(ratio * advantage, clipped * advantage)
+  if dual_clip is None:
+    return surrogate
+  return jnp.where(advantage < 0.0,
+                   jnp.maximum(surrogate, dual_clip * advantage), surrogate)
+
+
+# rsl_rl's adaptive schedule: the factor and the bounds it keeps the rate in.
+_LR_FACTOR = 1.5
+_MIN_LEARNING_RATE = 1e-5
+_MAX_LEARNING_RATE = 1e-2
+
+
+def adapt_learning_rate(learning_rate: jax.Array, kl: jax.Array,
+                        desired_kl: float) -> jax.Array:
+  """The next learning rate of the KL-adaptive schedule (rsl_rl's).
+
+  Divided by 1.5 when `kl > 2 * desired_kl`, multiplied by 1.5 when
+  `0 < kl < desired_kl / 2`, otherwise kept; always within [1e-5, 1e-2].
+  Measured before each minibatch step, so one step's overshoot slows the
+  next ones instead of compounding with them.
+
+  Args:
+    learning_rate: scalar, the current rate.
+    kl: scalar, the mean KL of the current policy from the rollout policy.
+    desired_kl: the KL to keep near.
+  """
+  # A KL of exactly 0 is an iteration's first minibatch, before any step:
+  # no evidence that the rate is too low.
+  rate = jnp.where(kl > 2.0 * desired_kl, learning_rate / _LR_FACTOR,
+                   jnp.where((kl > 0.0) & (kl < 0.5 * desired_kl),
+                             learning_rate * _LR_FACTOR, learning_rate))
+  return jnp.clip(rate, _MIN_LEARNING_RATE, _MAX_LEARNING_RATE)
+
+
 def _episode_length(config: PPOConfig, env: Env) -> int:
   if config.episode_length is not None:
     return config.episode_length
@@ -260,9 +351,14 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
                                           num_updates)
   else:
     learning_rate = config.learning_rate
+  if config.desired_kl is None:
+    adam = optax.adam(learning_rate, eps=1e-5)
+  else:
+    # The learning rate lives in the optimiser state, so it is checkpointed.
+    adam = optax.inject_hyperparams(optax.adam)(
+        learning_rate=learning_rate, eps=1e-5)
   optimizer = optax.chain(
-      optax.clip_by_global_norm(config.max_grad_norm),
-      optax.adam(learning_rate, eps=1e-5))
+      optax.clip_by_global_norm(config.max_grad_norm), adam)
 
   def init(key: PRNGKey) -> TrainingState:
     policy_key, value_key, env_key, run_key = jax.random.split(key, 4)
@@ -307,6 +403,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
           obs=obs,
           pre_tanh=pre_tanh,
           log_prob=ppo_networks.pre_tanh_log_prob(logits, pre_tanh),
+          logits=logits,
           value=value_fn(state.params, state.obs_stats, obs),
           reward=next_state.reward * config.reward_scaling,
           next_value=value_fn(state.params, state.obs_stats, reached),
@@ -328,38 +425,65 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     if config.normalize_advantages:
       advantage = ((advantage - jnp.mean(advantage)) /
                    (jnp.std(advantage) + 1e-8))
-    clipped = jnp.clip(ratio, 1.0 - config.clip_epsilon,
-                       1.0 + config.clip_epsilon)
-    policy_loss = -jnp.mean(
-        jnp.minimum(ratio * advantage, clipped * advantage))
+    policy_loss = -jnp.mean(clipped_surrogate(
+        ratio, advantage, config.clip_epsilon, config.dual_clip))
     value = jnp.squeeze(value_net.apply(params['value'], obs), -1)
     value_loss = 0.5 * jnp.mean(jnp.square(value - target))
     entropy = jnp.mean(ppo_networks.entropy(logits, key))
     total = (policy_loss + config.value_coef * value_loss -
              config.entropy_coef * entropy)
+    loc, scale = ppo_networks.split_logits(logits)
     return total, {
         'policy_loss': policy_loss,
         'value_loss': value_loss,
         'entropy': entropy,
         # (r - 1) - log r: a non-negative, low-variance KL estimate.
         'approx_kl': jnp.mean((ratio - 1.0) - log_ratio),
+        # The same KL in closed form, per state: what `desired_kl` steers.
+        'kl': jnp.mean(ppo_networks.kl_divergence(transition.logits, logits)),
         'clip_fraction': jnp.mean(
             (jnp.abs(ratio - 1.0) > config.clip_epsilon).astype(jnp.float32)),
+        # One sample with a large ratio and a negative advantage can carry a
+        # minibatch's whole gradient (see `dual_clip`).
+        'ratio_max': jnp.max(ratio),
+        # How sharp and how saturated the policy is: a small scale makes
+        # log-probabilities, and so the ratio, sensitive to a small step.
+        'scale_mean': jnp.mean(scale),
+        'scale_min': jnp.min(scale),
+        'loc_abs_max': jnp.max(jnp.abs(loc)),
     }
 
   def update_minibatch(carry, minibatch):
-    params, opt_state, obs_stats, key = carry
+    params, opt_state, obs_stats, key, stopped = carry
     key, loss_key = jax.random.split(key)
     grads, aux = jax.grad(loss_fn, has_aux=True)(params, obs_stats, minibatch,
                                                  loss_key)
-    updates, opt_state = optimizer.update(grads, opt_state, params)
-    params = optax.apply_updates(params, updates)
+    if config.desired_kl is not None:
+      clip_state, adam_state = opt_state
+      rate = adapt_learning_rate(adam_state.hyperparams['learning_rate'],
+                                 jax.lax.stop_gradient(aux['kl']),
+                                 config.desired_kl)
+      opt_state = (clip_state, adam_state._replace(
+          hyperparams={**adam_state.hyperparams, 'learning_rate': rate}))
+      aux['learning_rate'] = rate
+    new_opt_updates, new_opt_state = optimizer.update(grads, opt_state, params)
+    new_params = optax.apply_updates(params, new_opt_updates)
+    if config.target_kl is None:
+      params, opt_state = new_params, new_opt_state
+      applied = jnp.ones((), jnp.float32)
+    else:
+      stopped = stopped | (aux['approx_kl'] > config.target_kl)
+      params, opt_state = jax.tree.map(
+          lambda new, old: jnp.where(stopped, old, new),
+          (new_params, new_opt_state), (params, opt_state))
+      applied = 1.0 - stopped.astype(jnp.float32)
     aux['grad_norm'] = optax.tree.norm(grads)
-    return (params, opt_state, obs_stats, key), aux
+    aux['update_fraction'] = applied
+    return (params, opt_state, obs_stats, key, stopped), aux
 
   def update_epoch(carry, batch):
     """One pass over the rollout `batch` (`[T, B, ...]` leaves)."""
-    params, opt_state, obs_stats, key = carry
+    params, opt_state, obs_stats, key, stopped = carry
     key, perm_key = jax.random.split(key)
     size = config.num_envs * config.unroll_length
     permutation = jax.random.permutation(perm_key, size)
@@ -369,7 +493,8 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
       return jnp.reshape(x, (config.num_minibatches, -1) + x.shape[1:])
 
     minibatches = jax.tree.map(to_minibatches, batch)
-    return jax.lax.scan(update_minibatch, (params, opt_state, obs_stats, key),
+    return jax.lax.scan(update_minibatch,
+                        (params, opt_state, obs_stats, key, stopped),
                         minibatches)
 
   def iterate(state: TrainingState) -> tuple[TrainingState, Metrics]:
@@ -380,9 +505,10 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
         trajectory.termination, trajectory.done, config.discount,
         config.gae_lambda)
     batch = (trajectory, advantages, targets)
-    (params, opt_state, _, _), aux = jax.lax.scan(
+    (params, opt_state, _, _, _), aux = jax.lax.scan(
         lambda carry, _: update_epoch(carry, batch),
-        (state.params, state.opt_state, state.obs_stats, update_key),
+        (state.params, state.opt_state, state.obs_stats, update_key,
+         jnp.zeros((), bool)),
         None, config.update_epochs)
     # Updated after the SGD so that the rollout and the update see the same
     # normalisation, keeping the first minibatch's ratio exactly 1.
@@ -399,6 +525,11 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
         env_steps=state.env_steps + config.env_steps_per_iteration)
     train_episodes = envs.summarize_episodes(stats)
     metrics = {name: jnp.mean(value) for name, value in aux.items()}
+    metrics.update(
+        approx_kl_max=jnp.max(aux['approx_kl']),
+        ratio_max=jnp.max(aux['ratio_max']),
+        scale_min=jnp.min(aux['scale_min']),
+        loc_abs_max=jnp.max(aux['loc_abs_max']))
     metrics.update(
         Train_AverageReturn=train_episodes['return_mean'],
         Train_AverageEpLen=train_episodes['length_mean'],

@@ -182,6 +182,20 @@ def pre_tanh_log_prob(logits: jax.Array, u: jax.Array) -> jax.Array:
                  0.5 * math.log(2 * math.pi), axis=-1)
 
 
+def kl_divergence(logits_p: jax.Array, logits_q: jax.Array) -> jax.Array:
+  """KL(p || q) of two policies' action distributions, per state: `[...]`.
+
+  Closed form for the pre-tanh Gaussians, summed over actions; since tanh is
+  a bijection, it is also the KL of the squashed action distributions.
+  """
+  loc_p, scale_p = split_logits(logits_p)
+  loc_q, scale_q = split_logits(logits_q)
+  variance_ratio = jnp.square(scale_p / scale_q)
+  return 0.5 * jnp.sum(
+      variance_ratio + jnp.square((loc_p - loc_q) / scale_q) - 1.0 -
+      jnp.log(variance_ratio), axis=-1)
+
+
 def log_det_tanh_jacobian(u: jax.Array) -> jax.Array:
   """`log(1 - tanh(u)^2)` elementwise, finite for large `|u|`."""
   return 2.0 * (math.log(2.0) - u - jax.nn.softplus(-2.0 * u))
