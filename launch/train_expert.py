@@ -249,12 +249,10 @@ def main(argv):
     }
     for name in ('policy_loss', 'value_loss', 'entropy', 'approx_kl', 'kl',
                  'clip_fraction', 'grad_norm', 'scale_mean',
-                 'update_fraction', 'learning_rate'):
+                 'update_fraction', 'learning_rate', *ppo.EXTREME_METRICS):
       if name in metrics:
-        row[name] = float(np.mean(metrics[name]))
-    for name in ('approx_kl_max', 'ratio_max', 'loc_abs_max'):
-      row[name] = float(np.max(metrics[name]))
-    row['scale_min'] = float(np.min(metrics['scale_min']))
+        reduce = ppo.EXTREME_METRICS.get(name, np.mean)
+        row[name] = float(reduce(metrics[name]))
     out_of_time = (_MAX_WALLCLOCK_S.value is not None and
                    time.perf_counter() - loop_start >= _MAX_WALLCLOCK_S.value)
     done = iteration >= num_iterations or out_of_time

@@ -59,6 +59,12 @@ from il_jax.types import Metrics, Params, PRNGKey
 # Key of `State.info` holding the observation a step reached before any reset.
 FINAL_OBS_KEY = 'final_obs'
 
+# Training metrics that are extremes, with the reduction that keeps them
+# extremes over minibatches (and over iterations, for a host loop); every
+# other metric is a mean.
+EXTREME_METRICS = {'ratio_max': jnp.max, 'scale_min': jnp.min,
+                   'loc_abs_max': jnp.max, 'approx_kl_max': jnp.max}
+
 
 @dataclasses.dataclass(frozen=True)
 class PPOConfig:
@@ -466,8 +472,8 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
       opt_state = (clip_state, adam_state._replace(
           hyperparams={**adam_state.hyperparams, 'learning_rate': rate}))
       aux['learning_rate'] = rate
-    new_opt_updates, new_opt_state = optimizer.update(grads, opt_state, params)
-    new_params = optax.apply_updates(params, new_opt_updates)
+    updates, new_opt_state = optimizer.update(grads, opt_state, params)
+    new_params = optax.apply_updates(params, updates)
     if config.target_kl is None:
       params, opt_state = new_params, new_opt_state
       applied = jnp.ones((), jnp.float32)
@@ -524,12 +530,9 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
         iteration=state.iteration + 1,
         env_steps=state.env_steps + config.env_steps_per_iteration)
     train_episodes = envs.summarize_episodes(stats)
-    metrics = {name: jnp.mean(value) for name, value in aux.items()}
-    metrics.update(
-        approx_kl_max=jnp.max(aux['approx_kl']),
-        ratio_max=jnp.max(aux['ratio_max']),
-        scale_min=jnp.min(aux['scale_min']),
-        loc_abs_max=jnp.max(aux['loc_abs_max']))
+    aux = {**aux, 'approx_kl_max': aux['approx_kl']}
+    metrics = {name: EXTREME_METRICS.get(name, jnp.mean)(value)
+               for name, value in aux.items()}
     metrics.update(
         Train_AverageReturn=train_episodes['return_mean'],
         Train_AverageEpLen=train_episodes['length_mean'],
