@@ -18,7 +18,7 @@ brax's PPO calls `jax.device_put_replicated`, which jax removed; a shim
 maps it onto `jax.device_put` for the call (one device).
 
 Besides `ours` (the matched settings), `--impl` takes variants of ours that
-add one stabiliser each (`OUR_VARIANTS`), so that a fix for a failure of
+change one or two settings (`OUR_VARIANTS`), so that a fix for a failure of
 ours is measured against the same seeds and evaluations.
 
   python -m launch.ppo_vs_brax                                  # Walker2d, 1 M steps, 2 seeds
@@ -78,6 +78,12 @@ OUR_VARIANTS = {
     # The learning rate adapts to keep the KL from the rollout policy near
     # 0.01 (rsl_rl's schedule), starting at --learning_rate.
     'ours_adaptive_lr': {'desired_kl': 0.01},
+    # Both: dual clip bounds the one runaway sample, the adaptive rate the
+    # drift of the whole update.
+    'ours_dual_clip_adaptive_lr': {'dual_clip': 3.0, 'desired_kl': 0.01},
+    # One learned action scale per dimension for all states, which cannot
+    # shrink in a few states alone (purejaxrl's and rsl_rl's policy).
+    'ours_state_independent_scale': {'state_dependent_scale': False},
 }
 IMPLS = tuple(OUR_VARIANTS) + ('brax',)
 
@@ -184,8 +190,9 @@ def _path(impl: str, seed: int) -> str:
 
 
 def table(impls, seeds) -> list[str]:
-  """Markdown: per evaluation, each implementation's env steps and its
-  deterministic return, mean ± std over seeds."""
+  """Markdown: one row per implementation with its deterministic return at
+  each evaluation (mean ± std over seeds), its final return per seed and
+  its wall-clock per seed; then the env steps of each evaluation."""
   curves = {}
   for impl in impls:
     runs = []
@@ -197,24 +204,30 @@ def table(impls, seeds) -> list[str]:
       curves[impl] = runs
   if not curves:
     return []
-  header = ['evaluation'] + [
-      f'{c} ({impl}, {len(runs)} seeds)' for impl, runs in curves.items()
-      for c in ('env steps', 'return')]
+  num_evals = max(len(r['curve']) for runs in curves.values() for r in runs)
+  header = (['implementation', 'seeds'] +
+            [f'eval {i + 1}' for i in range(num_evals)] +
+            ['final, per seed', 'min per seed'])
   lines = ['| ' + ' | '.join(header) + ' |', '|---' * len(header) + '|']
-  for i in range(max(len(r['curve']) for runs in curves.values()
-                     for r in runs)):
-    cells = [str(i + 1)]
-    for runs in curves.values():
-      points = [r['curve'][i] for r in runs if len(r['curve']) > i]
-      values = np.array([v for _, v in points])
-      cells += ([f'{points[0][0]:,}', f'{values.mean():.1f} ± '
-                 f'{values.std():.1f}'] if points else ['-', '-'])
+  steps = {}
+  for impl, runs in curves.items():
+    cells = [impl, ', '.join(str(r['seed']) for r in runs)]
+    for i in range(num_evals):
+      values = np.array([r['curve'][i][1] for r in runs
+                         if len(r['curve']) > i])
+      cells.append(f'{values.mean():.0f} ± {values.std():.0f}'
+                   if values.size else '-')
+    cells.append(', '.join(f"{r['curve'][-1][1]:.0f}" for r in runs))
+    cells.append(f"{np.mean([r['seconds'] for r in runs]) / 60:.1f}")
     lines.append('| ' + ' | '.join(cells) + ' |')
-  seconds = ', '.join(
-      f"{impl} {np.mean([r['seconds'] for r in runs]) / 60:.1f} min"
-      for impl, runs in curves.items())
-  return lines + ['', f'Mean wall-clock per seed (compilation and '
-                  f'evaluations included): {seconds}.']
+    longest = max(runs, key=lambda r: len(r['curve']))
+    steps.setdefault(', '.join(f'{s:,}' for s, _ in longest['curve']),
+                     []).append(impl)
+  where = '; '.join(f"{', '.join(impls_at)} at {at}"
+                    for at, impls_at in steps.items())
+  return lines + ['', f'Evaluations fall at these env steps: {where}. '
+                  'Min per seed is the mean wall-clock of one seed, '
+                  'compilation and evaluations included.']
 
 
 def main(argv):

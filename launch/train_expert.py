@@ -112,6 +112,10 @@ _NORMALIZE_OBS = flags.DEFINE_bool('normalize_observations',
 _POLICY_HIDDEN = flags.DEFINE_list(
     'policy_hidden_sizes', [str(s) for s in _DEFAULTS.policy_hidden_sizes],
     'Policy MLP hidden layer sizes.')
+_STATE_DEPENDENT_SCALE = flags.DEFINE_bool(
+    'state_dependent_scale', _DEFAULTS.state_dependent_scale,
+    'The policy network outputs the action scale per state; --nostate_'
+    'dependent_scale learns one scale per action dimension instead.')
 _VALUE_HIDDEN = flags.DEFINE_list(
     'value_hidden_sizes', [str(s) for s in _DEFAULTS.value_hidden_sizes],
     'Value MLP hidden layer sizes.')
@@ -146,6 +150,7 @@ def _config() -> ppo.PPOConfig:
         normalize_observations=_NORMALIZE_OBS.value,
         policy_hidden_sizes=launch.parse_sizes('policy_hidden_sizes',
                                                 _POLICY_HIDDEN.value),
+        state_dependent_scale=_STATE_DEPENDENT_SCALE.value,
         value_hidden_sizes=launch.parse_sizes('value_hidden_sizes',
                                                _VALUE_HIDDEN.value),
         activation=_ACTIVATION.value,

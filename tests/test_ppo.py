@@ -1,5 +1,7 @@
 """PPO expert training: GAE, normaliser, learning, exported policy, launcher."""
 
+import dataclasses
+import math
 import os
 import shutil
 
@@ -151,6 +153,17 @@ def _deterministic_return(act, env, episode_length):
                                 episode_length=episode_length)['return_mean']
 
 
+def _returns_before_after_expert(trainer, initial, state, env):
+  """Deterministic returns of the initial and trained policies and of the
+  environment's analytic expert."""
+  length = trainer.config.episode_length
+  before, after = (_deterministic_return(
+      ppo_networks.make_policy_fn(trainer.policy_spec, ppo.export(s)), env,
+      length) for s in (initial, state))
+  expert = _deterministic_return(jax.vmap(env.expert_action), env, length)
+  return before, after, expert
+
+
 def test_training_improves_deterministic_return(trained, toy_env):
   trainer, initial, state, metrics = trained
   assert int(state.iteration) == _TOY_CONFIG.num_iterations
@@ -160,14 +173,8 @@ def test_training_improves_deterministic_return(trained, toy_env):
     assert np.all(np.isfinite(metrics[name])), name
   assert int(metrics['Eval_NumEpisodes']) == _TOY_CONFIG.num_eval_envs
 
-  length = trainer.config.episode_length
-  spec = trainer.policy_spec
-  before = _deterministic_return(
-      ppo_networks.make_policy_fn(spec, ppo.export(initial)), toy_env, length)
-  after = _deterministic_return(
-      ppo_networks.make_policy_fn(spec, ppo.export(state)), toy_env, length)
-  expert = _deterministic_return(
-      jax.vmap(toy_env.expert_action), toy_env, length)
+  before, after, expert = _returns_before_after_expert(trainer, initial,
+                                                      state, toy_env)
   print(f'{_TOY_ENV}: deterministic return {before:.2f} -> {after:.2f} '
         f'(analytic expert {expert:.2f}; in training '
         f"{float(metrics['Eval_AverageReturn']):.2f})")
@@ -178,6 +185,62 @@ def test_training_improves_deterministic_return(trained, toy_env):
   # PPO's own evaluation agrees with the independent one.
   np.testing.assert_allclose(metrics['Eval_AverageReturn'], after,
                              rtol=0.25, atol=0.1 * abs(expert - before))
+
+
+def test_state_independent_scale_is_one_parameter_shared_by_all_states():
+  dependent = ppo_networks.PolicySpec(4, 2, (8, 8))
+  independent = ppo_networks.PolicySpec(4, 2, (8, 8),
+                                        state_dependent_scale=False)
+  obs = jax.random.normal(jax.random.PRNGKey(1), (16, 4))
+  params = ppo_networks.policy_module(independent).init(
+      jax.random.PRNGKey(0), obs)
+  # Same layer names as the state-dependent network (so export and
+  # checkpoints read both alike), the last layer emitting loc only.
+  dependent_params = ppo_networks.policy_module(dependent).init(
+      jax.random.PRNGKey(0), obs)
+  assert set(params['params']) == set(dependent_params['params']) | {
+      'raw_scale'}
+  assert params['params']['Dense_2']['kernel'].shape == (8, 2)
+  params['params']['raw_scale'] = jnp.asarray([-1.0, 2.0])
+  logits = ppo_networks.policy_module(independent).apply(params, obs)
+  loc, scale = ppo_networks.split_logits(logits)
+  np.testing.assert_allclose(
+      scale, np.broadcast_to(jax.nn.softplus(jnp.asarray([-1.0, 2.0])) + 1e-3,
+                             (16, 2)), rtol=1e-6)
+  assert float(jnp.std(loc[:, 0])) > 0  # loc still depends on the state
+  # Both start at the same scale on average, softplus(0): exactly for the
+  # shared one, up to the small final layer's output for the other.
+  initial = ppo_networks.policy_module(independent).init(
+      jax.random.PRNGKey(0), obs)
+  _, initial_scale = ppo_networks.split_logits(
+      ppo_networks.policy_module(independent).apply(initial, obs))
+  np.testing.assert_allclose(initial_scale, math.log(2.0) + 1e-3, rtol=1e-6)
+  _, dependent_scale = ppo_networks.split_logits(
+      ppo_networks.policy_module(dependent).apply(dependent_params, obs))
+  np.testing.assert_allclose(jnp.mean(dependent_scale), math.log(2.0) + 1e-3,
+                             atol=0.02)
+  # Exports written before the option existed read as state-dependent.
+  assert ppo_networks.PolicySpec.from_dict(
+      {'observation_size': 4, 'action_size': 2, 'hidden_sizes': [8, 8],
+       'activation': 'swish'}) == dependent
+
+
+def test_state_independent_scale_trains_and_keeps_one_scale(toy_env):
+  config = dataclasses.replace(_TOY_CONFIG, state_dependent_scale=False)
+  trainer = ppo.make_ppo(config, toy_env)
+  key = jax.random.PRNGKey(0)
+  initial = trainer.init(jax.random.split(key)[0])
+  state, _ = jax.jit(ppo.make_train(config, toy_env))(key)
+  assert not trainer.policy_spec.state_dependent_scale
+  before, after, expert = _returns_before_after_expert(trainer, initial,
+                                                      state, toy_env)
+  print(f'state-independent scale: {before:.2f} -> {after:.2f} (expert '
+        f'{expert:.2f})')
+  assert after > before + 0.5 * (expert - before), (before, after, expert)
+  # The scale was learned (moved from its initial zero) as one parameter.
+  raw_scale = state.params['policy']['params']['raw_scale']
+  assert raw_scale.shape == (toy_env.action_size,)
+  assert float(jnp.max(jnp.abs(raw_scale))) > 0.05
 
 
 def test_dual_clip_bounds_a_negative_advantage_with_a_runaway_ratio():

@@ -28,5 +28,13 @@ def test_both_implementations_train_on_tightrope_with_matched_updates(
   assert curves['ours_adaptive_lr'] != curves['ours']
   text = results.read_text()
   assert "## PPO against brax's PPO (tightrope)" in text
-  assert text.count('\n| 1 | 10,240 |') == 1
-  assert 'return (ours_adaptive_lr, 1 seeds)' in text
+  rows = {line.split(' | ')[0][2:]: line.split(' | ')
+          for line in text.splitlines()[1:] if line.startswith('| ')}
+  assert set(rows) == {'implementation', 'ours', 'ours_adaptive_lr', 'brax'}
+  # Seeds, two evaluations, the final return per seed (the last
+  # evaluation's) and the minutes per seed.
+  final = curves['ours_adaptive_lr'][-1][1]
+  assert rows['ours_adaptive_lr'][1] == '0'
+  assert rows['ours_adaptive_lr'][3] == f'{final:.0f} ± 0'
+  assert rows['ours_adaptive_lr'][4] == f'{final:.0f}'
+  assert 'ours, ours_adaptive_lr, brax at 10,240, 20,480' in text

@@ -27,9 +27,11 @@ Stability. Three standard guards against a policy update running away are
 opt-in: `dual_clip` (bounds the surrogate of a negative advantage, so that
 one sample with a huge ratio cannot carry a minibatch's gradient),
 `desired_kl` (rsl_rl's KL-adaptive learning rate) and `target_kl` (skips an
-iteration's remaining updates past a KL). RESULTS.md ("PPO's late collapse")
-traces a collapse of the matched-settings run to the first of those failure
-modes and measures each guard.
+iteration's remaining updates past a KL); so is a policy whose action scale
+is one learned parameter per dimension instead of a network output
+(`state_dependent_scale=False`). RESULTS.md ("PPO's late collapse") traces
+a collapse of the matched-settings run to the first of those failure modes
+and measures each guard.
 
 Truncation. At a step where an episode ends, a `wrap`-ped environment's `obs`
 already belongs to the next episode. If the state carries the observation the
@@ -109,6 +111,10 @@ class PPOConfig:
   normalize_observations: bool = True
   normalize_advantages: bool = True
   policy_hidden_sizes: tuple[int, ...] = (256, 256)
+  # False: one learned action scale per dimension, shared by all states
+  # (`ppo_networks.PolicySpec.state_dependent_scale`), which cannot shrink in
+  # a few states alone.
+  state_dependent_scale: bool = True
   value_hidden_sizes: tuple[int, ...] = (256, 256, 256)
   activation: str = 'swish'
   num_eval_envs: int = 64
@@ -325,7 +331,8 @@ def policy_spec(config: PPOConfig, env: Env) -> ppo_networks.PolicySpec:
       observation_size=env.observation_size,
       action_size=env.action_size,
       hidden_sizes=config.policy_hidden_sizes,
-      activation=config.activation)
+      activation=config.activation,
+      state_dependent_scale=config.state_dependent_scale)
 
 
 def export(state: TrainingState) -> ppo_networks.ExpertParams:

@@ -5,7 +5,9 @@ expert is `expert_fn(obs) -> action` with its observation normaliser folded in
 (`make_policy_fn`), jittable and vmappable like any other policy.
 
 The policy is a tanh-squashed Gaussian with a state-dependent scale (the
-family brax's PPO uses on its locomotion tasks): actions lie in `(-1, 1)`,
+family brax's PPO uses on its locomotion tasks), or with one learned scale per
+action dimension shared by all states (`PolicySpec.state_dependent_scale=
+False`, as in purejaxrl, CleanRL and rsl_rl): actions lie in `(-1, 1)`,
 the deterministic action is `tanh(loc)`, and the learner keeps the pre-tanh
 sample `u` so that log-probability ratios need no `atanh` (the tanh Jacobian
 is the same for both policies and cancels in the ratio).
@@ -103,13 +105,22 @@ class MLP(nn.Module):
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    for size in self.layer_sizes[:-1]:
-      x = self.activation(nn.Dense(size)(x))
-    # A small final layer starts the policy near loc 0 with the default scale,
-    # so early actions do not saturate tanh.
-    final_init = nn.initializers.variance_scaling(
-        self.final_scale, 'fan_in', 'truncated_normal')
-    return nn.Dense(self.layer_sizes[-1], kernel_init=final_init)(x)
+    return _dense_layers(x, self.layer_sizes, self.activation,
+                         self.final_scale)
+
+
+def _dense_layers(x: jax.Array, layer_sizes: Sequence[int],
+                  activation: Callable[[jax.Array], jax.Array],
+                  final_scale: float) -> jax.Array:
+  """The layers of `MLP`, created in the calling module's compact method (so
+  they are named `Dense_0`, `Dense_1`, ... there)."""
+  for size in layer_sizes[:-1]:
+    x = activation(nn.Dense(size)(x))
+  # A small final layer starts the policy near loc 0 with the default scale,
+  # so early actions do not saturate tanh.
+  final_init = nn.initializers.variance_scaling(
+      final_scale, 'fan_in', 'truncated_normal')
+  return nn.Dense(layer_sizes[-1], kernel_init=final_init)(x)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +134,8 @@ class PolicySpec:
   action_size: int
   hidden_sizes: tuple[int, ...] = (256, 256)
   activation: str = 'swish'
+  # False: the scale is a parameter per action dimension, not a network output.
+  state_dependent_scale: bool = True
 
   def __post_init__(self):
     if self.activation not in _ACTIVATIONS:
@@ -139,11 +152,38 @@ class PolicySpec:
     return cls(**{**d, 'hidden_sizes': tuple(d['hidden_sizes'])})
 
 
-def policy_module(spec: PolicySpec) -> MLP:
+class StateIndependentScalePolicy(nn.Module):
+  """An MLP for loc and one raw scale per action dimension for all states.
+
+  Outputs `[loc, raw_scale]` like the state-dependent network, so everything
+  downstream (`split_logits`, ratios, KL, export) treats both alike; the MLP's
+  layers are named as in `MLP`, and the scale parameter is `raw_scale [A]`.
+  """
+  hidden_sizes: Sequence[int]
+  action_size: int
+  activation: Callable[[jax.Array], jax.Array] = nn.swish
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    loc = _dense_layers(x, tuple(self.hidden_sizes) + (self.action_size,),
+                        self.activation, final_scale=0.01)
+    # Zero starts at the state-dependent network's initial scale, softplus(0).
+    raw_scale = self.param('raw_scale', nn.initializers.zeros,
+                           (self.action_size,))
+    return jnp.concatenate(
+        [loc, jnp.broadcast_to(raw_scale, loc.shape).astype(loc.dtype)],
+        axis=-1)
+
+
+def policy_module(spec: PolicySpec) -> nn.Module:
   """Maps normalised obs `[..., obs_size]` to `[..., 2 * action_size]`."""
+  activation = _ACTIVATIONS[spec.activation]
+  if not spec.state_dependent_scale:
+    return StateIndependentScalePolicy(spec.hidden_sizes, spec.action_size,
+                                       activation)
   return MLP(
       layer_sizes=spec.hidden_sizes + (2 * spec.action_size,),
-      activation=_ACTIVATIONS[spec.activation],
+      activation=activation,
       final_scale=0.01)
 
 
