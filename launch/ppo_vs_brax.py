@@ -10,9 +10,13 @@ of `unroll_length`, here exactly one unroll of every environment), the
 minibatch split, epochs, learning rate (constant), entropy, clipping, GAE,
 discount, gradient clipping, observation normalisation and network sizes
 (swish). Not matched: each library's own initialisation, normaliser details,
-action distribution parametrisation and time-limit handling (ours
-bootstraps from the state a truncated step reached; brax masks the TD error
-of truncated steps, its default for environments that set no `time_out`).
+action distribution parametrisation, minibatches (ours shuffles transitions
+whose advantages were computed once per iteration; brax's are whole
+environment segments whose advantages its loss recomputes with the current
+critic: the `ours_brax_advantages` variant does that too) and time-limit
+handling (ours bootstraps from the state a truncated step reached; brax
+masks the TD error of truncated steps, its default for environments that
+set no `time_out`).
 
 brax's PPO calls `jax.device_put_replicated`, which jax removed; a shim
 maps it onto `jax.device_put` for the call (one device).
@@ -84,6 +88,9 @@ OUR_VARIANTS = {
     # One learned action scale per dimension for all states, which cannot
     # shrink in a few states alone (purejaxrl's and rsl_rl's policy).
     'ours_state_independent_scale': {'state_dependent_scale': False},
+    # Minibatches of whole environment segments whose advantages the current
+    # critic recomputes, as brax's PPO has them.
+    'ours_brax_advantages': {'advantages_per_minibatch': True},
 }
 IMPLS = tuple(OUR_VARIANTS) + ('brax',)
 

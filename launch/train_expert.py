@@ -109,6 +109,11 @@ _REWARD_SCALING = flags.DEFINE_float('reward_scaling', _DEFAULTS.reward_scaling,
 _NORMALIZE_OBS = flags.DEFINE_bool('normalize_observations',
                                    _DEFAULTS.normalize_observations,
                                    'Running mean/var observation normaliser.')
+_ADVANTAGES_PER_MINIBATCH = flags.DEFINE_bool(
+    'advantages_per_minibatch', _DEFAULTS.advantages_per_minibatch,
+    'Minibatches of whole environment segments whose advantages each '
+    "minibatch's loss recomputes with the current value network (brax's "
+    'PPO); default: once per iteration, shuffled transitions.')
 _POLICY_HIDDEN = flags.DEFINE_list(
     'policy_hidden_sizes', [str(s) for s in _DEFAULTS.policy_hidden_sizes],
     'Policy MLP hidden layer sizes.')
@@ -148,6 +153,7 @@ def _config() -> ppo.PPOConfig:
         entropy_coef=_ENTROPY_COEF.value,
         reward_scaling=_REWARD_SCALING.value,
         normalize_observations=_NORMALIZE_OBS.value,
+        advantages_per_minibatch=_ADVANTAGES_PER_MINIBATCH.value,
         policy_hidden_sizes=launch.parse_sizes('policy_hidden_sizes',
                                                 _POLICY_HIDDEN.value),
         state_dependent_scale=_STATE_DEPENDENT_SCALE.value,

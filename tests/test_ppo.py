@@ -125,6 +125,8 @@ def test_running_stats_match_numpy_over_streamed_batches():
     (dict(dual_clip=1.0), 'dual_clip=1.0'),
     (dict(desired_kl=0.01), 'anneal_learning_rate=False'),
     (dict(desired_kl=-0.01, anneal_learning_rate=False), 'desired_kl=-0.01'),
+    (dict(advantages_per_minibatch=True, num_minibatches=128),
+     'must divide num_envs'),
 ])
 def test_config_names_bad_values(change, message):
   with pytest.raises(ValueError, match=message):
@@ -225,22 +227,24 @@ def test_state_independent_scale_is_one_parameter_shared_by_all_states():
        'activation': 'swish'}) == dependent
 
 
-def test_state_independent_scale_trains_and_keeps_one_scale(toy_env):
-  config = dataclasses.replace(_TOY_CONFIG, state_dependent_scale=False)
+@pytest.mark.parametrize('changes', [
+    dict(state_dependent_scale=False), dict(advantages_per_minibatch=True)])
+def test_opt_in_variants_learn_the_toy_task(toy_env, changes):
+  config = dataclasses.replace(_TOY_CONFIG, **changes)
   trainer = ppo.make_ppo(config, toy_env)
   key = jax.random.PRNGKey(0)
   initial = trainer.init(jax.random.split(key)[0])
   state, _ = jax.jit(ppo.make_train(config, toy_env))(key)
-  assert not trainer.policy_spec.state_dependent_scale
   before, after, expert = _returns_before_after_expert(trainer, initial,
                                                       state, toy_env)
-  print(f'state-independent scale: {before:.2f} -> {after:.2f} (expert '
-        f'{expert:.2f})')
+  print(f'{changes}: {before:.2f} -> {after:.2f} (expert {expert:.2f})')
   assert after > before + 0.5 * (expert - before), (before, after, expert)
-  # The scale was learned (moved from its initial zero) as one parameter.
-  raw_scale = state.params['policy']['params']['raw_scale']
-  assert raw_scale.shape == (toy_env.action_size,)
-  assert float(jnp.max(jnp.abs(raw_scale))) > 0.05
+  if not config.state_dependent_scale:
+    assert not trainer.policy_spec.state_dependent_scale
+    # The scale was learned (moved from its initial zero) as one parameter.
+    raw_scale = state.params['policy']['params']['raw_scale']
+    assert raw_scale.shape == (toy_env.action_size,)
+    assert float(jnp.max(jnp.abs(raw_scale))) > 0.05
 
 
 def test_dual_clip_bounds_a_negative_advantage_with_a_runaway_ratio():
@@ -314,6 +318,26 @@ def _one_iteration(toy_env, **changes):
   state, metrics = jax.jit(
       lambda key: trainer.iterate(trainer.init(key)))(jax.random.PRNGKey(3))
   return state.params, metrics
+
+
+def test_advantages_per_minibatch_equal_the_rollouts_for_the_first_update(
+    toy_env):
+  # One epoch of one minibatch: the only loss sees the rollout's own value
+  # network, so recomputing its advantages changes nothing but the order of
+  # the samples (no entropy bonus: its one-sample estimate depends on that
+  # order).
+  single = dict(update_epochs=1, num_minibatches=1, entropy_coef=0.0)
+  once, _ = _one_iteration(toy_env, **single)
+  recomputed, _ = _one_iteration(toy_env, advantages_per_minibatch=True,
+                                 **single)
+  chex.assert_trees_all_close(recomputed, once, rtol=1e-4, atol=1e-6)
+  # With more updates, later minibatches see a value network that has
+  # moved, so their advantages, and the run, differ.
+  several, _ = _one_iteration(toy_env, entropy_coef=0.0)
+  per_minibatch, _ = _one_iteration(toy_env, advantages_per_minibatch=True,
+                                    entropy_coef=0.0)
+  with pytest.raises(AssertionError):
+    chex.assert_trees_all_close(per_minibatch, several, rtol=1e-3)
 
 
 def test_an_unreachable_target_kl_changes_nothing(toy_env):

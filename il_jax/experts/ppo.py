@@ -29,9 +29,12 @@ one sample with a huge ratio cannot carry a minibatch's gradient),
 `desired_kl` (rsl_rl's KL-adaptive learning rate) and `target_kl` (skips an
 iteration's remaining updates past a KL); so is a policy whose action scale
 is one learned parameter per dimension instead of a network output
-(`state_dependent_scale=False`). RESULTS.md ("PPO's late collapse") traces
-a collapse of the matched-settings run to the first of those failure modes
-and measures each guard.
+(`state_dependent_scale=False`), and so are brax's minibatches
+(`advantages_per_minibatch`: whole environment segments, whose advantages
+the current critic recomputes), where our updates differ most from those
+of brax's PPO (`launch/ppo_vs_brax.py` lists the rest). RESULTS.md ("PPO's late collapse") traces a collapse of the
+matched-settings run to the first of those failure modes and measures each
+option.
 
 Truncation. At a step where an episode ends, a `wrap`-ped environment's `obs`
 already belongs to the next episode. If the state carries the observation the
@@ -110,6 +113,13 @@ class PPOConfig:
   reward_scaling: float = 1.0
   normalize_observations: bool = True
   normalize_advantages: bool = True
+  # False: advantages and value targets are computed once per iteration with
+  # the rollout's values, and minibatches are shuffled transitions
+  # (purejaxrl, CleanRL). True: minibatches are whole environment segments
+  # `[unroll_length, num_envs / num_minibatches]`, and each minibatch's loss
+  # recomputes them with the current value network (brax's PPO); needs
+  # `num_minibatches` to divide `num_envs`.
+  advantages_per_minibatch: bool = False
   policy_hidden_sizes: tuple[int, ...] = (256, 256)
   # False: one learned action scale per dimension, shared by all states
   # (`ppo_networks.PolicySpec.state_dependent_scale`), which cannot shrink in
@@ -151,6 +161,11 @@ class PPOConfig:
           f'num_minibatches={self.num_minibatches} does not divide the batch '
           f'num_envs * unroll_length = {self.num_envs} * {self.unroll_length}'
           f' = {batch}.')
+    if self.advantages_per_minibatch and self.num_envs % self.num_minibatches:
+      raise ValueError(
+          f'advantages_per_minibatch=True splits the {self.num_envs} '
+          f'environments into num_minibatches={self.num_minibatches} groups; '
+          'it must divide num_envs.')
     if self.total_env_steps < self.env_steps_per_iteration:
       raise ValueError(
           f'total_env_steps={self.total_env_steps} is less than one '
@@ -205,6 +220,7 @@ class Transition(NamedTuple):
   value: jax.Array        # [B], V(obs)
   reward: jax.Array       # [B], scaled reward
   next_value: jax.Array   # [B], V of the state the step reached
+  next_obs: jax.Array     # [B, obs_size], the observation of that state
   termination: jax.Array  # [B], 1 where the step reached a terminal state
   done: jax.Array         # [B], 1 where the episode ended (either way)
 
@@ -420,6 +436,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
           value=value_fn(state.params, state.obs_stats, obs),
           reward=next_state.reward * config.reward_scaling,
           next_value=value_fn(state.params, state.obs_stats, reached),
+          next_obs=reached,
           termination=done * (1.0 - truncation),
           done=done)
       return next_state, (transition, envs.episode_stats(next_state))
@@ -428,8 +445,19 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     return jax.lax.scan(env_step, state.env_state, keys)
 
   def loss_fn(params, obs_stats, batch, key):
-    """Clipped-surrogate, value and entropy losses on a minibatch `[N]`."""
+    """Clipped-surrogate, value and entropy losses on a minibatch: `[N]`
+    transitions with their advantages and targets, or, with
+    `advantages_per_minibatch`, segments `[T, N / T]` and two Nones."""
     transition, advantage, target = batch
+    if config.advantages_per_minibatch:
+      advantage, target = jax.lax.stop_gradient(compute_gae(
+          transition.reward, value_fn(params, obs_stats, transition.obs),
+          value_fn(params, obs_stats, transition.next_obs),
+          transition.termination, transition.done, config.discount,
+          config.gae_lambda))
+      transition, advantage, target = jax.tree.map(
+          lambda x: jnp.reshape(x, (-1,) + x.shape[2:]),
+          (transition, advantage, target))
     obs = ppo_networks.normalize(obs_stats, transition.obs)
     logits = policy_net.apply(params['policy'], obs)
     log_ratio = (ppo_networks.pre_tanh_log_prob(logits, transition.pre_tanh) -
@@ -498,12 +526,20 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     """One pass over the rollout `batch` (`[T, B, ...]` leaves)."""
     params, opt_state, obs_stats, key, stopped = carry
     key, perm_key = jax.random.split(key)
-    size = config.num_envs * config.unroll_length
-    permutation = jax.random.permutation(perm_key, size)
+    if config.advantages_per_minibatch:
+      permutation = jax.random.permutation(perm_key, config.num_envs)
 
-    def to_minibatches(x):
-      x = jnp.reshape(x, (size,) + x.shape[2:])[permutation]
-      return jnp.reshape(x, (config.num_minibatches, -1) + x.shape[1:])
+      def to_minibatches(x):  # [T, B, ...] -> [M, T, B / M, ...]
+        x = jnp.reshape(x[:, permutation], (
+            x.shape[0], config.num_minibatches, -1) + x.shape[2:])
+        return jnp.swapaxes(x, 0, 1)
+    else:
+      size = config.num_envs * config.unroll_length
+      permutation = jax.random.permutation(perm_key, size)
+
+      def to_minibatches(x):  # [T, B, ...] -> [M, T * B / M, ...]
+        x = jnp.reshape(x, (size,) + x.shape[2:])[permutation]
+        return jnp.reshape(x, (config.num_minibatches, -1) + x.shape[1:])
 
     minibatches = jax.tree.map(to_minibatches, batch)
     return jax.lax.scan(update_minibatch,
@@ -517,7 +553,8 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
         trajectory.reward, trajectory.value, trajectory.next_value,
         trajectory.termination, trajectory.done, config.discount,
         config.gae_lambda)
-    batch = (trajectory, advantages, targets)
+    batch = ((trajectory, None, None) if config.advantages_per_minibatch
+             else (trajectory, advantages, targets))
     (params, opt_state, _, _, _), aux = jax.lax.scan(
         lambda carry, _: update_epoch(carry, batch),
         (state.params, state.opt_state, state.obs_stats, update_key,
