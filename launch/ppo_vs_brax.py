@@ -214,7 +214,7 @@ def table(impls, seeds) -> list[str]:
   num_evals = max(len(r['curve']) for runs in curves.values() for r in runs)
   header = (['implementation', 'seeds'] +
             [f'eval {i + 1}' for i in range(num_evals)] +
-            ['final, per seed', 'min per seed'])
+            ['final, per seed', 'minutes per seed'])
   lines = ['| ' + ' | '.join(header) + ' |', '|---' * len(header) + '|']
   steps = {}
   for impl, runs in curves.items():
@@ -233,7 +233,7 @@ def table(impls, seeds) -> list[str]:
   where = '; '.join(f"{', '.join(impls_at)} at {at}"
                     for at, impls_at in steps.items())
   return lines + ['', f'Evaluations fall at these env steps: {where}. '
-                  'Min per seed is the mean wall-clock of one seed, '
+                  'Minutes per seed: the mean wall-clock of one seed, '
                   'compilation and evaluations included.']
 
 
