@@ -27,14 +27,15 @@ Stability. Three standard guards against a policy update running away are
 opt-in: `dual_clip` (bounds the surrogate of a negative advantage, so that
 one sample with a huge ratio cannot carry a minibatch's gradient),
 `desired_kl` (rsl_rl's KL-adaptive learning rate) and `target_kl` (skips an
-iteration's remaining updates past a KL); so is a policy whose action scale
-is one learned parameter per dimension instead of a network output
-(`state_dependent_scale=False`), and so are brax's minibatches
-(`advantages_per_minibatch`: whole environment segments, whose advantages
-the current critic recomputes), where our updates differ most from those
-of brax's PPO (`launch/ppo_vs_brax.py` lists the rest). RESULTS.md ("PPO's late collapse") traces a collapse of the
-matched-settings run to the first of those failure modes and measures each
-option.
+iteration's remaining updates past a KL). RESULTS.md ("PPO's late collapse")
+traces a collapse of the matched-settings run to the first of those failure
+modes and measures each guard. Two more options came from the search for
+the cause, and are not guards (RESULTS.md: both end lower): one learned
+action scale per dimension instead of a network output
+(`state_dependent_scale=False`), and brax's minibatches
+(`advantages_per_minibatch`: whole environment segments whose advantages
+the current critic recomputes, where our update differs most from brax's;
+`launch/ppo_vs_brax.py` lists the other differences).
 
 Truncation. At a step where an episode ends, a `wrap`-ped environment's `obs`
 already belongs to the next episode. If the state carries the observation the
