@@ -448,18 +448,18 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
   def loss_fn(params, obs_stats, batch, key):
     """Clipped-surrogate, value and entropy losses on a minibatch: `[N]`
     transitions with their advantages and targets, or, with
-    `advantages_per_minibatch`, segments `[T, N / T]` and two Nones."""
+    `advantages_per_minibatch`, segments `[T, N / T]` and two Nones (every
+    loss and metric is a mean or extreme over all of the minibatch's axes)."""
     transition, advantage, target = batch
+    obs = ppo_networks.normalize(obs_stats, transition.obs)
+    value = jnp.squeeze(value_net.apply(params['value'], obs), -1)
     if config.advantages_per_minibatch:
+      # The value loss's own forward pass; no gradient flows through GAE.
       advantage, target = jax.lax.stop_gradient(compute_gae(
-          transition.reward, value_fn(params, obs_stats, transition.obs),
+          transition.reward, value,
           value_fn(params, obs_stats, transition.next_obs),
           transition.termination, transition.done, config.discount,
           config.gae_lambda))
-      transition, advantage, target = jax.tree.map(
-          lambda x: jnp.reshape(x, (-1,) + x.shape[2:]),
-          (transition, advantage, target))
-    obs = ppo_networks.normalize(obs_stats, transition.obs)
     logits = policy_net.apply(params['policy'], obs)
     log_ratio = (ppo_networks.pre_tanh_log_prob(logits, transition.pre_tanh) -
                  transition.log_prob)
@@ -469,7 +469,6 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
                    (jnp.std(advantage) + 1e-8))
     policy_loss = -jnp.mean(clipped_surrogate(
         ratio, advantage, config.clip_epsilon, config.dual_clip))
-    value = jnp.squeeze(value_net.apply(params['value'], obs), -1)
     value_loss = 0.5 * jnp.mean(jnp.square(value - target))
     entropy = jnp.mean(ppo_networks.entropy(logits, key))
     total = (policy_loss + config.value_coef * value_loss -
