@@ -9,14 +9,19 @@ unroll_length`: brax collects `batch_size * num_minibatches` trajectories
 of `unroll_length`, here exactly one unroll of every environment), the
 minibatch split, epochs, learning rate (constant), entropy, clipping, GAE,
 discount, gradient clipping, observation normalisation and network sizes
-(swish). Not matched: each library's own initialisation, normaliser details,
-action distribution parametrisation, minibatches (ours shuffles transitions
-whose advantages were computed once per iteration; brax's are whole
-environment segments whose advantages its loss recomputes with the current
-critic: the `ours_brax_advantages` variant does that too) and time-limit
-handling (ours bootstraps from the state a truncated step reached; brax
-masks the TD error of truncated steps, its default for environments that
-set no `time_out`).
+(swish). Not matched, each with the variant of ours that does it brax's way:
+the policy's initialisation (ours starts its last layer small; brax's is
+full scale: `ours_brax_init`), minibatches (ours shuffles transitions whose
+advantages were computed once per iteration; brax's are whole environment
+segments whose advantages its loss recomputes with the current critic:
+`ours_brax_advantages`), the advantage estimator (ours GAE, brax's
+on-policy V-trace: `ours_vtrace_advantages`) and time-limit handling (ours
+bootstraps from the state a truncated step reached; brax masks the TD error
+of truncated steps, its default for environments that set no `time_out`:
+`ours_brax_truncation`). Also unmatched, with no variant: normaliser details
+(brax merges a rollout into its statistics before the update on it, ours
+after), Adam's epsilon (brax 1e-8, ours 1e-5) and the distribution's
+parametrisation.
 
 brax's PPO calls `jax.device_put_replicated`, which jax removed; a shim
 maps it onto `jax.device_put` for the call (one device).
@@ -91,6 +96,16 @@ OUR_VARIANTS = {
     # Minibatches of whole environment segments whose advantages the current
     # critic recomputes, as brax's PPO has them.
     'ours_brax_advantages': {'advantages_per_minibatch': True},
+    # The policy's last layer initialised at full scale like the others, so
+    # the initial loc and scale vary from state to state (brax's networks;
+    # they draw lecun_uniform, ours lecun_normal, of the same variance).
+    'ours_brax_init': {'policy_init_scale': 1.0},
+    # A truncated step's TD error masked instead of bootstrapped (brax's
+    # PPO for environments that set no `time_out`).
+    'ours_brax_truncation': {'bootstrap_truncation': False},
+    # V-trace's policy advantages, r + discount * (next lambda-return) - V,
+    # where ours are GAE's (brax's PPO; the value targets are the same).
+    'ours_vtrace_advantages': {'advantage_estimator': 'vtrace'},
 }
 IMPLS = tuple(OUR_VARIANTS) + ('brax',)
 

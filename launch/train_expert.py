@@ -114,6 +114,14 @@ _ADVANTAGES_PER_MINIBATCH = flags.DEFINE_bool(
     'Minibatches of whole environment segments whose advantages each '
     "minibatch's loss recomputes with the current value network (brax's "
     'PPO); default: once per iteration, shuffled transitions.')
+_BOOTSTRAP_TRUNCATION = flags.DEFINE_bool(
+    'bootstrap_truncation', _DEFAULTS.bootstrap_truncation,
+    'A time-limit truncation bootstraps from the state it reached; '
+    "--nobootstrap_truncation masks its TD error (brax's PPO).")
+_ADVANTAGE_ESTIMATOR = flags.DEFINE_enum(
+    'advantage_estimator', _DEFAULTS.advantage_estimator,
+    ppo.ADVANTAGE_ESTIMATORS, "The policy's advantages: GAE, or on-policy "
+    "V-trace's (brax's PPO); the value targets are lambda-returns either way.")
 _POLICY_HIDDEN = flags.DEFINE_list(
     'policy_hidden_sizes', [str(s) for s in _DEFAULTS.policy_hidden_sizes],
     'Policy MLP hidden layer sizes.')
@@ -121,6 +129,10 @@ _STATE_DEPENDENT_SCALE = flags.DEFINE_bool(
     'state_dependent_scale', _DEFAULTS.state_dependent_scale,
     'The policy network outputs the action scale per state; --nostate_'
     'dependent_scale learns one scale per action dimension instead.')
+_POLICY_INIT_SCALE = flags.DEFINE_float(
+    'policy_init_scale', _DEFAULTS.policy_init_scale,
+    "Fan-in variance scale of the policy's last layer at initialisation "
+    "(brax's PPO: 1).")
 _VALUE_HIDDEN = flags.DEFINE_list(
     'value_hidden_sizes', [str(s) for s in _DEFAULTS.value_hidden_sizes],
     'Value MLP hidden layer sizes.')
@@ -154,9 +166,12 @@ def _config() -> ppo.PPOConfig:
         reward_scaling=_REWARD_SCALING.value,
         normalize_observations=_NORMALIZE_OBS.value,
         advantages_per_minibatch=_ADVANTAGES_PER_MINIBATCH.value,
+        bootstrap_truncation=_BOOTSTRAP_TRUNCATION.value,
+        advantage_estimator=_ADVANTAGE_ESTIMATOR.value,
         policy_hidden_sizes=launch.parse_sizes('policy_hidden_sizes',
                                                 _POLICY_HIDDEN.value),
         state_dependent_scale=_STATE_DEPENDENT_SCALE.value,
+        policy_init_scale=_POLICY_INIT_SCALE.value,
         value_hidden_sizes=launch.parse_sizes('value_hidden_sizes',
                                                _VALUE_HIDDEN.value),
         activation=_ACTIVATION.value,

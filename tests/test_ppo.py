@@ -76,6 +76,85 @@ def test_gae_by_hand_with_truncation_and_termination():
   np.testing.assert_allclose(targets, advantages + values, rtol=1e-6)
 
 
+def test_masked_truncation_learns_nothing_from_the_truncated_step():
+  # The rollout of the test above: column 0's truncated step 1 now has
+  # advantage 0 and target its own value, and step 0 no longer sees it;
+  # column 1's termination is unaffected.
+  rewards = jnp.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+  values = jnp.array([[0.5, 0.5], [1.0, 1.0], [1.5, 1.5]])
+  next_values = jnp.array([[1.0, 1.0], [4.0, 4.0], [2.0, 2.0]])
+  terminations = jnp.array([[0.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+  dones = jnp.array([[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+  advantages, targets = ppo.compute_gae(
+      rewards, values, next_values, terminations, dones, 0.9, 0.8,
+      bootstrap_truncation=False)
+  np.testing.assert_allclose(
+      advantages, [[1.4, 2.12], [0.0, 1.0], [3.3, 3.3]], rtol=1e-6)
+  np.testing.assert_allclose(targets, advantages + values, rtol=1e-6)
+  assert float(targets[1, 0]) == float(values[1, 0])
+
+
+def _random_rollout(seed, shape=(12, 5)):
+  """rewards, values, next values, terminations, dones `[T, B]` (float32)
+  of a rollout whose next values continue into the following step's value
+  except where an episode ended, there the value of the state it reached."""
+  rng = np.random.default_rng(seed)
+  rewards, values = rng.normal(size=(2,) + shape).astype(np.float32)
+  bootstrap = rng.normal(size=shape[1:]).astype(np.float32)
+  ended = rng.random(shape) < 0.25
+  truncated = ended & (rng.random(shape) < 0.5)
+  next_values = np.concatenate([values[1:], bootstrap[None]])
+  next_values = np.where(ended, rng.normal(size=shape), next_values)
+  return (rewards, values, next_values.astype(np.float32),
+          (ended & ~truncated).astype(np.float32), ended.astype(np.float32))
+
+
+def test_vtrace_with_masked_truncation_equals_braxs_estimates():
+  # brax's PPO computes its advantages and value targets with this function;
+  # ours must agree with it exactly where set up as brax is.
+  from brax.training.agents.ppo import losses  # pylint: disable=g-import-not-at-top
+  rewards, values, next_values, terminations, dones = _random_rollout(2)
+  truncations = dones - terminations
+  brax_targets, brax_advantages = losses.compute_gae(
+      truncation=jnp.asarray(truncations), termination=jnp.asarray(
+          terminations), rewards=jnp.asarray(rewards),
+      values=jnp.asarray(values), bootstrap_value=jnp.asarray(next_values[-1]),
+      lambda_=0.95, discount=0.97)
+  for estimator in ppo.ADVANTAGE_ESTIMATORS:
+    advantages, targets = jax.jit(
+        ppo.compute_gae, static_argnums=(5, 6, 7, 8))(
+            rewards, values, next_values, terminations, dones, 0.97, 0.95,
+            False, estimator)
+    np.testing.assert_allclose(targets, brax_targets, atol=1e-5)
+    if estimator == 'vtrace':
+      np.testing.assert_allclose(advantages, brax_advantages, atol=1e-5)
+    else:  # GAE's advantages are a different estimate
+      assert np.max(np.abs(advantages - brax_advantages)) > 0.1
+
+
+def test_vtrace_advantages_lambda_weight_the_future_from_the_second_step():
+  rewards, values, next_values, terminations, dones = _random_rollout(3)
+  gae, targets = ppo.compute_gae(rewards, values, next_values, terminations,
+                                 dones, 0.97, 0.95)
+  vtrace, vtrace_targets = ppo.compute_gae(
+      rewards, values, next_values, terminations, dones, 0.97, 0.95,
+      estimator='vtrace')
+  np.testing.assert_array_equal(targets, vtrace_targets)
+  deltas = rewards + 0.97 * (1 - terminations) * next_values - values
+  following = np.concatenate([gae[1:], np.zeros_like(gae[:1])])
+  np.testing.assert_allclose(
+      vtrace, deltas + 0.97 * (1 - dones) * following, rtol=1e-5, atol=1e-5)
+  # With lambda = 1 both are the discounted return minus the value.
+  gae_one, _ = ppo.compute_gae(rewards, values, next_values, terminations,
+                               dones, 0.97, 1.0)
+  vtrace_one, _ = ppo.compute_gae(rewards, values, next_values, terminations,
+                                  dones, 0.97, 1.0, estimator='vtrace')
+  np.testing.assert_allclose(vtrace_one, gae_one, rtol=1e-5, atol=1e-5)
+  with pytest.raises(ValueError, match="estimator='td'"):
+    ppo.compute_gae(rewards, values, next_values, terminations, dones, 0.97,
+                    0.95, estimator='td')
+
+
 def test_gae_matches_reference_on_random_rollout():
   rng = np.random.default_rng(0)
   shape = (12, 5)
@@ -127,6 +206,8 @@ def test_running_stats_match_numpy_over_streamed_batches():
     (dict(desired_kl=-0.01, anneal_learning_rate=False), 'desired_kl=-0.01'),
     (dict(advantages_per_minibatch=True, num_minibatches=128),
      'must divide num_envs'),
+    (dict(advantage_estimator='retrace'), 'retrace'),
+    (dict(policy_init_scale=0.0), 'policy_init_scale=0.0'),
 ])
 def test_config_names_bad_values(change, message):
   with pytest.raises(ValueError, match=message):
@@ -227,8 +308,24 @@ def test_state_independent_scale_is_one_parameter_shared_by_all_states():
        'activation': 'swish'}) == dependent
 
 
+def test_policy_init_scale_scales_the_last_layer_alone(toy_env):
+  default = ppo.make_ppo(_TOY_CONFIG, toy_env).init(jax.random.PRNGKey(0))
+  full = ppo.make_ppo(dataclasses.replace(_TOY_CONFIG, policy_init_scale=1.0),
+                      toy_env).init(jax.random.PRNGKey(0))
+  layers, full_layers = (s.params['policy']['params'] for s in (default, full))
+  last = f'Dense_{len(_TOY_CONFIG.policy_hidden_sizes)}'
+  # The same draw, its standard deviation scaled by sqrt(1 / 0.01).
+  np.testing.assert_allclose(full_layers[last]['kernel'],
+                             10.0 * layers[last]['kernel'], rtol=1e-5)
+  for name in set(layers) - {last}:
+    chex.assert_trees_all_equal(layers[name], full_layers[name])
+  chex.assert_trees_all_equal(default.params['value'], full.params['value'])
+
+
 @pytest.mark.parametrize('changes', [
-    dict(state_dependent_scale=False), dict(advantages_per_minibatch=True)])
+    dict(state_dependent_scale=False), dict(advantages_per_minibatch=True),
+    dict(policy_init_scale=1.0), dict(bootstrap_truncation=False),
+    dict(advantage_estimator='vtrace')])
 def test_opt_in_variants_learn_the_toy_task(toy_env, changes):
   config = dataclasses.replace(_TOY_CONFIG, **changes)
   trainer = ppo.make_ppo(config, toy_env)

@@ -57,8 +57,9 @@ from brax.envs.base import Env, State
 from flax import struct
 
 from il_jax import envs, evaluation
-from il_jax.envs.validation import (check_fraction, check_layer_sizes,
-                                    check_non_negative, check_positive)
+from il_jax.envs.validation import (check_choice, check_fraction,
+                                    check_layer_sizes, check_non_negative,
+                                    check_positive)
 from il_jax.experts import ppo_networks
 from il_jax.types import Metrics, Params, PRNGKey
 
@@ -121,11 +122,21 @@ class PPOConfig:
   # recomputes them with the current value network (brax's PPO); needs
   # `num_minibatches` to divide `num_envs`.
   advantages_per_minibatch: bool = False
+  # True: a time-limit truncation bootstraps from the value of the state it
+  # reached. False: its TD error is masked (advantage 0, value target its own
+  # value), as brax's PPO does for environments that set no `time_out`.
+  bootstrap_truncation: bool = True
+  # How the policy's advantages are estimated (`compute_gae`): 'gae', or
+  # 'vtrace', brax's PPO's; the value targets are lambda-returns either way.
+  advantage_estimator: str = 'gae'
   policy_hidden_sizes: tuple[int, ...] = (256, 256)
   # False: one learned action scale per dimension, shared by all states
   # (`ppo_networks.PolicySpec.state_dependent_scale`), which cannot shrink in
   # a few states alone.
   state_dependent_scale: bool = True
+  # Fan-in variance scale of the policy's last layer at initialisation
+  # (`ppo_networks.POLICY_INIT_SCALE`; brax's PPO: 1, like its other layers).
+  policy_init_scale: float = ppo_networks.POLICY_INIT_SCALE
   value_hidden_sizes: tuple[int, ...] = (256, 256, 256)
   activation: str = 'swish'
   num_eval_envs: int = 64
@@ -138,7 +149,7 @@ class PPOConfig:
     if self.episode_length is not None:
       check_positive('episode_length', self.episode_length, integer=True)
     for name in ('learning_rate', 'max_grad_norm', 'clip_epsilon',
-                 'reward_scaling'):
+                 'reward_scaling', 'policy_init_scale'):
       check_positive(name, getattr(self, name))
     if self.target_kl is not None:
       check_positive('target_kl', self.target_kl)
@@ -152,6 +163,8 @@ class PPOConfig:
     if self.dual_clip is not None and self.dual_clip <= 1.0:
       raise ValueError(f'dual_clip={self.dual_clip} is not valid; expected a '
                        'number greater than 1 (or None).')
+    check_choice('advantage_estimator', self.advantage_estimator,
+                 ADVANTAGE_ESTIMATORS)
     for name in ('discount', 'gae_lambda'):
       check_fraction(name, getattr(self, name))
     for name in ('value_coef', 'entropy_coef'):
@@ -244,9 +257,13 @@ class PPO(NamedTuple):
   config: PPOConfig
 
 
+ADVANTAGE_ESTIMATORS = ('gae', 'vtrace')
+
+
 def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
                 terminations: jax.Array, dones: jax.Array, discount: float,
-                gae_lambda: float) -> tuple[jax.Array, jax.Array]:
+                gae_lambda: float, bootstrap_truncation: bool = True,
+                estimator: str = 'gae') -> tuple[jax.Array, jax.Array]:
   """Generalised advantage estimation over a rollout, truncation-aware.
 
   `delta_t = r_t + discount * (1 - term_t) * next_values_t - values_t` and
@@ -254,6 +271,16 @@ def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
   `A_T = 0` past the rollout's end. Since `next_values` is the value of the
   state each transition reached, a truncated step bootstraps from it while a
   terminal one does not, and no advantage leaks across an episode boundary.
+  With `bootstrap_truncation=False`, the delta of a truncated step (done but
+  not terminal) is 0 instead, so its advantage is 0 and its target its own
+  value: brax's masking, which learns nothing from that step.
+
+  The value targets are always the lambda-returns `A_t + values_t`. With
+  `estimator='vtrace'` the advantages are instead those of on-policy V-trace
+  (IMPALA's, with trace coefficient lambda, as brax's PPO computes them):
+  `r_t + discount * (1 - term_t) * target_{t+1} - values_t`, i.e.
+  `delta_t + discount * (1 - done_t) * A_{t+1}`, lambda-weighting the future
+  from the second step on where GAE does from the first.
 
   Args:
     rewards: `[T, ...]`.
@@ -263,6 +290,8 @@ def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
     dones: `[T, ...]`, 1 where the episode ended (terminated or truncated).
     discount: the discount factor gamma.
     gae_lambda: GAE's lambda.
+    bootstrap_truncation: whether truncated steps bootstrap (see above).
+    estimator: one of `ADVANTAGE_ESTIMATORS`, 'gae' or 'vtrace' (see above).
 
   Returns:
     (advantages, value targets), each `[T, ...]`; targets = advantages +
@@ -270,6 +299,9 @@ def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
   """
   continues = 1.0 - terminations.astype(rewards.dtype)
   deltas = rewards + discount * continues * next_values - values
+  if not bootstrap_truncation:
+    truncated = dones.astype(rewards.dtype) * continues
+    deltas = deltas * (1.0 - truncated)
   decay = discount * gae_lambda * (1.0 - dones.astype(rewards.dtype))
 
   def backward(advantage, step):
@@ -279,7 +311,15 @@ def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
 
   _, advantages = jax.lax.scan(
       backward, jnp.zeros_like(deltas[0]), (deltas, decay), reverse=True)
-  return advantages, advantages + values
+  targets = advantages + values
+  if estimator == 'vtrace':
+    following = jnp.concatenate(
+        [advantages[1:], jnp.zeros_like(advantages[:1])], axis=0)
+    advantages = deltas + discount * (
+        1.0 - dones.astype(rewards.dtype)) * following
+  else:
+    check_choice('estimator', estimator, ADVANTAGE_ESTIMATORS)
+  return advantages, targets
 
 
 def clipped_surrogate(ratio: jax.Array, advantage: jax.Array,
@@ -370,7 +410,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
   config = dataclasses.replace(config, episode_length=episode_length)
   train_env = envs.wrap(env, episode_length, config.action_repeat)
   spec = policy_spec(config, env)
-  policy_net = ppo_networks.policy_module(spec)
+  policy_net = ppo_networks.policy_module(spec, config.policy_init_scale)
   value_net = ppo_networks.value_module(config.value_hidden_sizes,
                                         config.activation)
 
@@ -459,7 +499,8 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
           transition.reward, value,
           value_fn(params, obs_stats, transition.next_obs),
           transition.termination, transition.done, config.discount,
-          config.gae_lambda))
+          config.gae_lambda, config.bootstrap_truncation,
+          config.advantage_estimator))
     logits = policy_net.apply(params['policy'], obs)
     log_ratio = (ppo_networks.pre_tanh_log_prob(logits, transition.pre_tanh) -
                  transition.log_prob)
@@ -552,7 +593,8 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     advantages, targets = compute_gae(
         trajectory.reward, trajectory.value, trajectory.next_value,
         trajectory.termination, trajectory.done, config.discount,
-        config.gae_lambda)
+        config.gae_lambda, config.bootstrap_truncation,
+        config.advantage_estimator)
     batch = ((trajectory, None, None) if config.advantages_per_minibatch
              else (trajectory, advantages, targets))
     (params, opt_state, _, _, _), aux = jax.lax.scan(

@@ -33,6 +33,10 @@ _ACTIVATIONS = {
 
 # Keeps the policy's scale away from zero so log-probabilities stay finite.
 _MIN_SCALE = 1e-3
+# Variance scale of the policy's last layer at initialisation: small, so that
+# every state starts near loc 0 and scale softplus(0) and early actions do not
+# saturate tanh (brax initialises that layer like the others, scale 1).
+POLICY_INIT_SCALE = 0.01
 # Guards the normaliser's division for features that never vary.
 _VAR_EPS = 1e-8
 
@@ -116,8 +120,6 @@ def _dense_layers(x: jax.Array, layer_sizes: Sequence[int],
   they are named `Dense_0`, `Dense_1`, ... there)."""
   for size in layer_sizes[:-1]:
     x = activation(nn.Dense(size)(x))
-  # A small final layer starts the policy near loc 0 with the default scale,
-  # so early actions do not saturate tanh.
   final_init = nn.initializers.variance_scaling(
       final_scale, 'fan_in', 'truncated_normal')
   return nn.Dense(layer_sizes[-1], kernel_init=final_init)(x)
@@ -162,11 +164,12 @@ class StateIndependentScalePolicy(nn.Module):
   hidden_sizes: Sequence[int]
   action_size: int
   activation: Callable[[jax.Array], jax.Array] = nn.swish
+  final_scale: float = POLICY_INIT_SCALE
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     loc = _dense_layers(x, tuple(self.hidden_sizes) + (self.action_size,),
-                        self.activation, final_scale=0.01)
+                        self.activation, self.final_scale)
     # Zero starts at the state-dependent network's initial scale, softplus(0).
     raw_scale = self.param('raw_scale', nn.initializers.zeros,
                            (self.action_size,))
@@ -175,16 +178,22 @@ class StateIndependentScalePolicy(nn.Module):
         axis=-1)
 
 
-def policy_module(spec: PolicySpec) -> nn.Module:
-  """Maps normalised obs `[..., obs_size]` to `[..., 2 * action_size]`."""
+def policy_module(spec: PolicySpec,
+                  init_scale: float = POLICY_INIT_SCALE) -> nn.Module:
+  """Maps normalised obs `[..., obs_size]` to `[..., 2 * action_size]`.
+
+  `init_scale` is the fan-in variance scale of the last layer's initial
+  kernel; it changes `init` alone, so any value rebuilds the same network
+  from `spec` for `apply`.
+  """
   activation = _ACTIVATIONS[spec.activation]
   if not spec.state_dependent_scale:
     return StateIndependentScalePolicy(spec.hidden_sizes, spec.action_size,
-                                       activation)
+                                       activation, init_scale)
   return MLP(
       layer_sizes=spec.hidden_sizes + (2 * spec.action_size,),
       activation=activation,
-      final_scale=0.01)
+      final_scale=init_scale)
 
 
 def value_module(hidden_sizes: Sequence[int], activation: str) -> MLP:
