@@ -100,6 +100,8 @@ OUR_VARIANTS = {
     # the initial loc and scale vary from state to state (brax's networks;
     # they draw lecun_uniform, ours lecun_normal, of the same variance).
     'ours_brax_init': {'policy_init_scale': 1.0},
+    # brax's initialisation with the dual-clip guard.
+    'ours_brax_init_dual_clip': {'policy_init_scale': 1.0, 'dual_clip': 3.0},
     # A truncated step's TD error masked instead of bootstrapped (brax's
     # PPO for environments that set no `time_out`).
     'ours_brax_truncation': {'bootstrap_truncation': False},
