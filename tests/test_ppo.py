@@ -58,15 +58,22 @@ def _gae_reference(rewards, values, next_values, terminations, dones,
   return advantages
 
 
+# rewards, values, next values, terminations, dones `[T=3, B=2]`: column 0's
+# episode is truncated after step 1, reaching a state of value 4.0; column 1's
+# terminates there instead.
+_HAND_ROLLOUT = tuple(jnp.array(x) for x in (
+    [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]],
+    [[0.5, 0.5], [1.0, 1.0], [1.5, 1.5]],
+    [[1.0, 1.0], [4.0, 4.0], [2.0, 2.0]],
+    [[0.0, 0.0], [0.0, 1.0], [0.0, 0.0]],
+    [[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]]))
+
+
 def test_gae_by_hand_with_truncation_and_termination():
   # Column 0: the episode is truncated after step 1 and bootstraps from the
   # value of the observation it reached (4.0). Column 1: the same episode
   # terminates there instead, so that value must be ignored.
-  rewards = jnp.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
-  values = jnp.array([[0.5, 0.5], [1.0, 1.0], [1.5, 1.5]])
-  next_values = jnp.array([[1.0, 1.0], [4.0, 4.0], [2.0, 2.0]])
-  terminations = jnp.array([[0.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
-  dones = jnp.array([[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+  rewards, values, next_values, terminations, dones = _HAND_ROLLOUT
   advantages, targets = ppo.compute_gae(rewards, values, next_values,
                                         terminations, dones, 0.9, 0.8)
   # delta = (1.4, 4.6, 3.3) truncated, (1.4, 1.0, 3.3) terminated;
@@ -80,11 +87,7 @@ def test_masked_truncation_learns_nothing_from_the_truncated_step():
   # The rollout of the test above: column 0's truncated step 1 now has
   # advantage 0 and target its own value, and step 0 no longer sees it;
   # column 1's termination is unaffected.
-  rewards = jnp.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
-  values = jnp.array([[0.5, 0.5], [1.0, 1.0], [1.5, 1.5]])
-  next_values = jnp.array([[1.0, 1.0], [4.0, 4.0], [2.0, 2.0]])
-  terminations = jnp.array([[0.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
-  dones = jnp.array([[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+  rewards, values, next_values, terminations, dones = _HAND_ROLLOUT
   advantages, targets = ppo.compute_gae(
       rewards, values, next_values, terminations, dones, 0.9, 0.8,
       bootstrap_truncation=False)

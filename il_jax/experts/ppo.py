@@ -29,13 +29,16 @@ one sample with a huge ratio cannot carry a minibatch's gradient),
 `desired_kl` (rsl_rl's KL-adaptive learning rate) and `target_kl` (skips an
 iteration's remaining updates past a KL). RESULTS.md ("PPO's late collapse")
 traces a collapse of the matched-settings run to the first of those failure
-modes and measures each guard. Two more options came from the search for
-the cause, and are not guards (RESULTS.md: both end lower): one learned
+modes and measures each guard. More options came from the search for the
+cause, and none is a guard on its own (RESULTS.md, 5 seeds): one learned
 action scale per dimension instead of a network output
-(`state_dependent_scale=False`), and brax's minibatches
+(`state_dependent_scale=False`), and four of brax's choices: its minibatches
 (`advantages_per_minibatch`: whole environment segments whose advantages
-the current critic recomputes, where our update differs most from brax's;
-`launch/ppo_vs_brax.py` lists the other differences).
+the current critic recomputes), its full-scale initialisation of the
+policy's last layer (`policy_init_scale=1`), its V-trace advantages
+(`advantage_estimator='vtrace'`) and its masked truncation
+(`bootstrap_truncation=False`); `launch/ppo_vs_brax.py` lists what is still
+unmatched.
 
 Truncation. At a step where an episode ends, a `wrap`-ped environment's `obs`
 already belongs to the next episode. If the state carries the observation the
@@ -297,12 +300,14 @@ def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
     (advantages, value targets), each `[T, ...]`; targets = advantages +
     values.
   """
+  check_choice('estimator', estimator, ADVANTAGE_ESTIMATORS)
   continues = 1.0 - terminations.astype(rewards.dtype)
+  episode_continues = 1.0 - dones.astype(rewards.dtype)
   deltas = rewards + discount * continues * next_values - values
   if not bootstrap_truncation:
-    truncated = dones.astype(rewards.dtype) * continues
-    deltas = deltas * (1.0 - truncated)
-  decay = discount * gae_lambda * (1.0 - dones.astype(rewards.dtype))
+    # Truncated: done (the episode does not continue) yet not terminal.
+    deltas = deltas * (1.0 - continues * (1.0 - episode_continues))
+  decay = discount * gae_lambda * episode_continues
 
   def backward(advantage, step):
     delta, decay_t = step
@@ -315,10 +320,7 @@ def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
   if estimator == 'vtrace':
     following = jnp.concatenate(
         [advantages[1:], jnp.zeros_like(advantages[:1])], axis=0)
-    advantages = deltas + discount * (
-        1.0 - dones.astype(rewards.dtype)) * following
-  else:
-    check_choice('estimator', estimator, ADVANTAGE_ESTIMATORS)
+    advantages = deltas + discount * episode_continues * following
   return advantages, targets
 
 
