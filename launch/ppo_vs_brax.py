@@ -18,10 +18,18 @@ segments whose advantages its loss recomputes with the current critic:
 on-policy V-trace: `ours_vtrace_advantages`) and time-limit handling (ours
 bootstraps from the state a truncated step reached; brax masks the TD error
 of truncated steps, its default for environments that set no `time_out`:
-`ours_brax_truncation`). Also unmatched, with no variant: normaliser details
-(brax merges a rollout into its statistics before the update on it, ours
-after), Adam's epsilon (brax 1e-8, ours 1e-5) and the distribution's
-parametrisation.
+`ours_brax_truncation`), the normaliser's timing (brax merges a rollout into
+its statistics before the update on it, ours after: `ours_brax_normalizer`)
+and Adam's epsilon (brax 1e-8, ours 1e-5: `ours_brax_adam_eps`);
+`ours_as_brax` makes all of those changes at once. Matched by construction,
+as read in brax 0.14.2's source: the action distribution (a tanh-squashed
+Gaussian whose scale is `softplus(output) + 0.001`, both halves from the
+policy network's last layer, one-sample entropy with the tanh Jacobian) and
+the loss (clipped surrogate, `0.5 * value_coef` times the mean squared value
+error, advantages normalised per minibatch). Left unmatched: the kernel
+initialiser's distribution (brax's lecun_uniform, ours lecun_normal, of the
+same variance) and the normaliser's guard for features that never vary
+(brax clips the std to at least 1e-6, ours adds 1e-8 to the variance).
 
 brax's PPO calls `jax.device_put_replicated`, which jax removed; a shim
 maps it onto `jax.device_put` for the call (one device).
@@ -108,6 +116,19 @@ OUR_VARIANTS = {
     # V-trace's policy advantages, r + discount * (next lambda-return) - V,
     # where ours are GAE's (brax's PPO; the value targets are the same).
     'ours_vtrace_advantages': {'advantage_estimator': 'vtrace'},
+    # A rollout merged into the observation statistics before the update on
+    # it, which then normalises the rollout differently (brax's PPO).
+    'ours_brax_normalizer': {'normalizer_before_sgd': True},
+    # Adam's epsilon at optax's default (brax's PPO), where ours is 1e-5.
+    'ours_brax_adam_eps': {'adam_eps': 1e-8},
+    # Every one of brax's choices above at once: what is left between this
+    # and brax is the initialiser's distribution and the normaliser's guard
+    # for constant features.
+    'ours_as_brax': {'policy_init_scale': 1.0,
+                     'advantages_per_minibatch': True,
+                     'advantage_estimator': 'vtrace',
+                     'bootstrap_truncation': False,
+                     'normalizer_before_sgd': True, 'adam_eps': 1e-8},
 }
 IMPLS = tuple(OUR_VARIANTS) + ('brax',)
 

@@ -87,6 +87,8 @@ _DESIRED_KL = flags.DEFINE_float(
     'the fixed or annealed rate.')
 _MAX_GRAD_NORM = flags.DEFINE_float('max_grad_norm', _DEFAULTS.max_grad_norm,
                                     'Global gradient-norm clip.')
+_ADAM_EPS = flags.DEFINE_float('adam_eps', _DEFAULTS.adam_eps,
+                               "Adam's epsilon (brax's PPO: 1e-8).")
 _TARGET_KL = flags.DEFINE_float(
     'target_kl', _DEFAULTS.target_kl, 'Skip the rest of an iteration\'s '
     'minibatch updates once the approximate KL from the rollout policy '
@@ -109,6 +111,11 @@ _REWARD_SCALING = flags.DEFINE_float('reward_scaling', _DEFAULTS.reward_scaling,
 _NORMALIZE_OBS = flags.DEFINE_bool('normalize_observations',
                                    _DEFAULTS.normalize_observations,
                                    'Running mean/var observation normaliser.')
+_NORMALIZER_BEFORE_SGD = flags.DEFINE_bool(
+    'normalizer_before_sgd', _DEFAULTS.normalizer_before_sgd,
+    'Merge a rollout into the observation statistics before the update on '
+    "it (brax's PPO); default: after, so the update normalises as the "
+    'rollout did.')
 _ADVANTAGES_PER_MINIBATCH = flags.DEFINE_bool(
     'advantages_per_minibatch', _DEFAULTS.advantages_per_minibatch,
     'Minibatches of whole environment segments whose advantages each '
@@ -156,6 +163,7 @@ def _config() -> ppo.PPOConfig:
         anneal_learning_rate=_ANNEAL.value,
         desired_kl=_DESIRED_KL.value,
         max_grad_norm=_MAX_GRAD_NORM.value,
+        adam_eps=_ADAM_EPS.value,
         target_kl=_TARGET_KL.value,
         discount=_DISCOUNT.value,
         gae_lambda=_GAE_LAMBDA.value,
@@ -165,6 +173,7 @@ def _config() -> ppo.PPOConfig:
         entropy_coef=_ENTROPY_COEF.value,
         reward_scaling=_REWARD_SCALING.value,
         normalize_observations=_NORMALIZE_OBS.value,
+        normalizer_before_sgd=_NORMALIZER_BEFORE_SGD.value,
         advantages_per_minibatch=_ADVANTAGES_PER_MINIBATCH.value,
         bootstrap_truncation=_BOOTSTRAP_TRUNCATION.value,
         advantage_estimator=_ADVANTAGE_ESTIMATOR.value,

@@ -9,6 +9,7 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from il_jax import experts
@@ -211,6 +212,7 @@ def test_running_stats_match_numpy_over_streamed_batches():
      'must divide num_envs'),
     (dict(advantage_estimator='retrace'), 'retrace'),
     (dict(policy_init_scale=0.0), 'policy_init_scale=0.0'),
+    (dict(adam_eps=0.0), 'adam_eps=0.0'),
 ])
 def test_config_names_bad_values(change, message):
   with pytest.raises(ValueError, match=message):
@@ -328,7 +330,7 @@ def test_policy_init_scale_scales_the_last_layer_alone(toy_env):
 @pytest.mark.parametrize('changes', [
     dict(state_dependent_scale=False), dict(advantages_per_minibatch=True),
     dict(policy_init_scale=1.0), dict(bootstrap_truncation=False),
-    dict(advantage_estimator='vtrace')])
+    dict(advantage_estimator='vtrace'), dict(normalizer_before_sgd=True)])
 def test_opt_in_variants_learn_the_toy_task(toy_env, changes):
   config = dataclasses.replace(_TOY_CONFIG, **changes)
   trainer = ppo.make_ppo(config, toy_env)
@@ -461,6 +463,40 @@ def test_a_tiny_target_kl_stops_after_the_first_update(toy_env):
   full, _ = _one_iteration(toy_env)
   with pytest.raises(AssertionError):
     chex.assert_trees_all_close(params, full)
+
+
+def test_a_normalizer_merged_before_sgd_moves_the_first_minibatch(toy_env):
+  # Merged after the update, the first minibatch sees the rollout policy
+  # itself (KL exactly 0), so a tiny target KL lets that update alone run.
+  # Merged before it, the rollout's observations are normalised afresh, the
+  # policy has already moved, and not even the first update runs.
+  e, m = _TOY_CONFIG.update_epochs, _TOY_CONFIG.num_minibatches
+  _, after = _one_iteration(toy_env, target_kl=1e-12)
+  frozen, before = _one_iteration(toy_env, target_kl=1e-12,
+                                  normalizer_before_sgd=True)
+  assert float(after['update_fraction']) == pytest.approx(1.0 / (e * m))
+  assert float(before['update_fraction']) == 0.0
+  initial = ppo.make_ppo(_TOY_CONFIG, toy_env).init(
+      jax.random.PRNGKey(3))
+  chex.assert_trees_all_equal(frozen, initial.params)
+  # Either way the iteration ends with the same statistics.
+  states = [jax.jit(lambda key, t=t: t.iterate(t.init(key))[0])(
+      jax.random.PRNGKey(3)) for t in (
+          ppo.make_ppo(dataclasses.replace(_TOY_CONFIG, **changes), toy_env)
+          for changes in ({}, dict(normalizer_before_sgd=True)))]
+  chex.assert_trees_all_equal(states[0].obs_stats, states[1].obs_stats)
+
+
+def test_adam_eps_reaches_the_optimizer(toy_env):
+  # Adam's step is g / (sqrt(v) + eps): an eps far above every gradient
+  # shrinks the steps in proportion, so the parameters barely move.
+  initial = ppo.make_ppo(_TOY_CONFIG, toy_env).init(
+      jax.random.PRNGKey(3)).params
+  def moved(params):
+    return float(optax.tree.norm(jax.tree.map(jnp.subtract, params, initial)))
+  default, _ = _one_iteration(toy_env)
+  huge, _ = _one_iteration(toy_env, adam_eps=1e6)
+  assert moved(huge) < 1e-3 * moved(default), (moved(huge), moved(default))
 
 
 def test_policy_fn_is_deterministic_jittable_and_batched(trained, toy_env):

@@ -36,9 +36,10 @@ action scale per dimension instead of a network output
 (`advantages_per_minibatch`: whole environment segments whose advantages
 the current critic recomputes), its full-scale initialisation of the
 policy's last layer (`policy_init_scale=1`), its V-trace advantages
-(`advantage_estimator='vtrace'`) and its masked truncation
-(`bootstrap_truncation=False`); `launch/ppo_vs_brax.py` lists what is still
-unmatched.
+(`advantage_estimator='vtrace'`), its masked truncation
+(`bootstrap_truncation=False`), its normaliser update before the SGD
+(`normalizer_before_sgd`) and its Adam epsilon (`adam_eps=1e-8`);
+`launch/ppo_vs_brax.py` lists what is still unmatched.
 
 Truncation. At a step where an episode ends, a `wrap`-ped environment's `obs`
 already belongs to the next episode. If the state carries the observation the
@@ -99,6 +100,8 @@ class PPOConfig:
   # does (see `adapt_learning_rate`); needs `anneal_learning_rate=False`.
   desired_kl: float | None = None
   max_grad_norm: float = 1.0
+  # Adam's epsilon (brax's PPO: optax's default, 1e-8).
+  adam_eps: float = 1e-5
   # None: every minibatch update runs. Otherwise an iteration's remaining
   # updates are skipped once a minibatch's approximate KL from the behaviour
   # policy, measured before its step, exceeds this (CleanRL's and SB3's
@@ -117,6 +120,12 @@ class PPOConfig:
   entropy_coef: float = 1e-3
   reward_scaling: float = 1.0
   normalize_observations: bool = True
+  # False: a rollout is merged into the observation statistics after the
+  # update on it, so the update sees the normalisation the rollout used and
+  # its first minibatch's ratio is exactly 1. True: before the update, as
+  # brax's PPO does (without its adaptive-KL schedule); the update then
+  # normalises the rollout's observations differently from the rollout.
+  normalizer_before_sgd: bool = False
   normalize_advantages: bool = True
   # False: advantages and value targets are computed once per iteration with
   # the rollout's values, and minibatches are shuffled transitions
@@ -152,7 +161,7 @@ class PPOConfig:
     if self.episode_length is not None:
       check_positive('episode_length', self.episode_length, integer=True)
     for name in ('learning_rate', 'max_grad_norm', 'clip_epsilon',
-                 'reward_scaling', 'policy_init_scale'):
+                 'reward_scaling', 'policy_init_scale', 'adam_eps'):
       check_positive(name, getattr(self, name))
     if self.target_kl is not None:
       check_positive('target_kl', self.target_kl)
@@ -424,11 +433,11 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
   else:
     learning_rate = config.learning_rate
   if config.desired_kl is None:
-    adam = optax.adam(learning_rate, eps=1e-5)
+    adam = optax.adam(learning_rate, eps=config.adam_eps)
   else:
     # The learning rate lives in the optimiser state, so it is checkpointed.
     adam = optax.inject_hyperparams(optax.adam)(
-        learning_rate=learning_rate, eps=1e-5)
+        learning_rate=learning_rate, eps=config.adam_eps)
   optimizer = optax.chain(
       optax.clip_by_global_norm(config.max_grad_norm), adam)
 
@@ -599,15 +608,15 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
         config.advantage_estimator)
     batch = ((trajectory, None, None) if config.advantages_per_minibatch
              else (trajectory, advantages, targets))
+    obs_stats = state.obs_stats
+    if config.normalize_observations and config.normalizer_before_sgd:
+      obs_stats = ppo_networks.update_running_stats(obs_stats, trajectory.obs)
     (params, opt_state, _, _, _), aux = jax.lax.scan(
         lambda carry, _: update_epoch(carry, batch),
-        (state.params, state.opt_state, state.obs_stats, update_key,
+        (state.params, state.opt_state, obs_stats, update_key,
          jnp.zeros((), bool)),
         None, config.update_epochs)
-    # Updated after the SGD so that the rollout and the update see the same
-    # normalisation, keeping the first minibatch's ratio exactly 1.
-    obs_stats = state.obs_stats
-    if config.normalize_observations:
+    if config.normalize_observations and not config.normalizer_before_sgd:
       obs_stats = ppo_networks.update_running_stats(obs_stats, trajectory.obs)
     state = TrainingState(
         params=params,
