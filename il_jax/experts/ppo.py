@@ -30,9 +30,10 @@ one sample with a huge ratio cannot carry a minibatch's gradient),
 iteration's remaining updates past a KL). RESULTS.md ("PPO's late collapse")
 traces a collapse of the matched-settings run to the first of those failure
 modes and measures each guard. More options came from the search for the
-cause, and none is a guard on its own (RESULTS.md, 5 seeds): one learned
+cause, and none is shown to be a guard on its own (RESULTS.md, 5 seeds;
+all of brax's together match brax's PPO): one learned
 action scale per dimension instead of a network output
-(`state_dependent_scale=False`), and four of brax's choices: its minibatches
+(`state_dependent_scale=False`), and six of brax's choices: its minibatches
 (`advantages_per_minibatch`: whole environment segments whose advantages
 the current critic recomputes), its full-scale initialisation of the
 policy's last layer (`policy_init_scale=1`), its V-trace advantages
