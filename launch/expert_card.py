@@ -133,11 +133,20 @@ def _selection(card: dict) -> str:
     return ('the run exports the policy at each evaluation that beats every '
             'earlier one')
   total = card.get('config', {}).get('total_env_steps')
+  final_steps = card.get('final_env_steps', card['env_steps'])
   if card.get('finished', True) or total is None:
-    return 'the policy at the end of training'
-  return (f"the policy when `--max_wallclock_s` stopped the run, after "
-          f"{card['env_steps']:,} of {total:,} planned env steps (its "
-          'learning rate not yet annealed)')
+    end = f'the end of training ({final_steps:,} env steps)'
+  else:
+    end = (f"the `--max_wallclock_s` stop after {final_steps:,} of "
+           f"{total:,} planned env steps (its learning rate not yet "
+           'annealed)')
+  # Cards written before `--export` exported the last policy.
+  if card.get('export', 'last') == 'last':
+    return f'the policy at {end}'
+  return (f"the evaluated policy that beat every other, after "
+          f"{card['env_steps']:,} env steps, up to {end}; its score below "
+          'is the maximum of several noisy evaluations, so the table above '
+          'is the one to quote')
 
 
 def _shipped_name(expert_dir: str) -> str | None:

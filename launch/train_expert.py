@@ -11,9 +11,20 @@ training state (environments included) is checkpointed under
 `<workdir>/checkpoints`, so running the same command again resumes where it
 stopped. At the end it exports the expert (policy parameters and observation
 normaliser only) to `<workdir>/expert/params` with `<workdir>/expert/card.json`
-(policy spec, final evaluation, steps, wall-clock, settings), and appends every
+(policy spec, its evaluation, steps, wall-clock, settings), and appends every
 progress line to `<workdir>/metrics.jsonl`. `--max_wallclock_s` ends a run
 early, exported and resumable, on a machine lent for a fixed time.
+
+The exported policy is, by default (`--export=best`), the one whose
+evaluation beat every other, as `launch/train_expert_gymnasium.py` does for
+SAC: PPO's deterministic return can drop for a while and recover (RESULTS.md
+records drops from 3325 to 134 and from 3168 to 610 within one evaluation
+interval on Walker2d), and a run that ends or is stopped in such a drop
+should not ship it. The candidates are the evaluations at whole multiples of
+`--eval_every` iterations and at the end, so an interrupted run, resumed,
+exports what the uninterrupted one does; the policy a `--max_wallclock_s`
+stop reaches competes for that export alone. `--export=last` exports the
+last policy.
 """
 
 import dataclasses
@@ -23,6 +34,7 @@ import os
 import shlex
 import sys
 import time
+from typing import NamedTuple
 
 import jax
 import numpy as np
@@ -33,6 +45,7 @@ from il_jax import envs
 from il_jax import export
 from il_jax.checkpoint import Checkpointer
 from il_jax.experts import ppo
+from il_jax.experts import ppo_networks
 import launch
 
 _DEFAULTS = ppo.PPOConfig()
@@ -55,6 +68,10 @@ _MAX_WALLCLOCK_S = flags.DEFINE_float(
     'as at the end (the learning rate has not finished annealing then); '
     'running the command again without it resumes. For time-limited '
     'machines.')
+_EXPORT = flags.DEFINE_enum(
+    'export', 'best', ['best', 'last'], 'The policy to export: the one whose '
+    'evaluation (every --eval_every iterations, at the end and at a '
+    '--max_wallclock_s stop) beat every other, or the last one.')
 _CHECKPOINT_EVERY = flags.DEFINE_integer(
     'checkpoint_every', 50, 'Checkpoint every this many iterations (rounded '
     'up to whole calls).')
@@ -242,13 +259,16 @@ def main(argv):
   eval_seed = jax.random.PRNGKey(_SEED.value + 1)
 
   state = jax.jit(trainer.init)(jax.random.PRNGKey(_SEED.value))
+  best = BestPolicy.before_any_evaluation(
+      jax.device_get(ppo.export(state)),
+      jax.eval_shape(evaluate, state, eval_seed))
   checkpointer = Checkpointer(workdir)
   wallclock = 0.0
   step = checkpointer.latest_step()
   if step is not None:
     saved = checkpointer.restore(
-        step, {'state': state, 'wallclock': np.zeros(())})
-    state = saved['state']
+        step, {'state': state, 'wallclock': np.zeros(()), 'best': best})
+    state, best = saved['state'], saved['best']
     wallclock = float(saved['wallclock'])
     print(f'resumed from checkpoint {step} (iteration {int(state.iteration)})')
 
@@ -256,7 +276,6 @@ def main(argv):
   iteration = int(state.iteration)
   eval_metrics = {}
   last_checkpoint = iteration
-  last_eval = iteration
   first_call = True
   out_of_time = False
   loop_start = time.perf_counter()
@@ -291,12 +310,17 @@ def main(argv):
     out_of_time = (_MAX_WALLCLOCK_S.value is not None and
                    time.perf_counter() - loop_start >= _MAX_WALLCLOCK_S.value)
     done = iteration >= num_iterations or out_of_time
-    if done or (_EVAL_EVERY.value and
-                iteration - last_eval >= _EVAL_EVERY.value):
+    # Evaluations at fixed iterations, wherever a run was resumed from, are
+    # the candidates for the best policy; a wall-clock stop's is not.
+    scheduled = iteration >= num_iterations or (
+        _EVAL_EVERY.value > 0 and
+        iteration // _EVAL_EVERY.value > (iteration - n) // _EVAL_EVERY.value)
+    if done or scheduled:
       eval_metrics = _to_float(
           evaluate(state, jax.random.fold_in(eval_seed, iteration)))
       row.update(eval_metrics)
-      last_eval = iteration
+    if scheduled:
+      best = best.offer(eval_metrics, state)
     print(f"it {iteration}/{num_iterations}  steps {row['env_steps']:,}  "
           f"{row['Env_Steps_Per_Second']:,.0f} steps/s"
           f"{' (with compile)' if first_call else ''}  "
@@ -311,7 +335,8 @@ def main(argv):
     if done or iteration - last_checkpoint >= _CHECKPOINT_EVERY.value:
       checkpointer.save(iteration, {
           'state': state,
-          'wallclock': np.asarray(wallclock)
+          'wallclock': np.asarray(wallclock),
+          'best': best,
       })
       last_checkpoint = iteration
   checkpointer.close()
@@ -322,26 +347,84 @@ def main(argv):
   if not eval_metrics:  # resumed a finished run
     eval_metrics = _to_float(
         evaluate(state, jax.random.fold_in(eval_seed, iteration)))
-  _export(workdir, env, trainer, config, env_options, state, eval_metrics,
-          wallclock, finished=iteration >= num_iterations)
+  last = BestPolicy.of(eval_metrics, state)
+  # The policy a wall-clock stop reached competes too (after the scheduled
+  # ones, so a tie keeps the earlier policy).
+  chosen = best.offer(eval_metrics, state) if _EXPORT.value == 'best' else last
+  _export(workdir, env, trainer, config, env_options, chosen, last, wallclock,
+          finished=iteration >= num_iterations)
 
 
-def _export(workdir, env, trainer, config, env_options, state, eval_metrics,
-            wallclock, finished):
-  """Writes the expert (params + normaliser) and its card."""
+class BestPolicy(NamedTuple):
+  """The exported parameters of the best evaluated policy so far, with its
+  evaluation; a pytree of host arrays that the checkpoints hold.
+
+  Attributes:
+    eval_metrics: `{name: scalar}`, the policy's deterministic evaluation;
+      `Eval_AverageReturn` is -inf before any evaluation.
+    iteration: scalar int, the PPO iteration the policy is from.
+    env_steps: scalar int, the environment steps it was trained on.
+    params: `ppo_networks.ExpertParams`, policy and normaliser.
+  """
+  eval_metrics: dict[str, np.ndarray]
+  iteration: np.ndarray
+  env_steps: np.ndarray
+  params: ppo_networks.ExpertParams
+
+  @classmethod
+  def before_any_evaluation(cls, params, eval_like) -> 'BestPolicy':
+    """A record that any evaluation beats; `params` and `eval_like` (a
+    metrics dict or its shapes) give its structure."""
+    metrics = {name: np.zeros(np.shape(value), np.float32)
+               for name, value in eval_like.items()}
+    metrics['Eval_AverageReturn'] = np.full((), -np.inf, np.float32)
+    return cls(metrics, np.zeros((), np.int32), np.zeros((), np.int32),
+               params)
+
+  @classmethod
+  def of(cls, eval_metrics: dict[str, float], state) -> 'BestPolicy':
+    """`state`'s policy and its evaluation."""
+    return cls(
+        {name: np.asarray(value, np.float32)
+         for name, value in eval_metrics.items()},
+        np.asarray(int(state.iteration), np.int32),
+        np.asarray(int(state.env_steps), np.int32),
+        jax.device_get(ppo.export(state)))
+
+  @property
+  def eval_return(self) -> float:
+    return float(self.eval_metrics['Eval_AverageReturn'])
+
+  def offer(self, eval_metrics: dict[str, float], state) -> 'BestPolicy':
+    """This record, or `state`'s policy if its evaluation returned more."""
+    if eval_metrics['Eval_AverageReturn'] > self.eval_return:
+      return BestPolicy.of(eval_metrics, state)
+    return self
+
+
+def _export(workdir, env, trainer, config, env_options, chosen: BestPolicy,
+            last: BestPolicy, wallclock, finished):
+  """Writes the `chosen` expert (params + normaliser) and its card."""
   expert_dir = os.path.join(workdir, 'expert')
   params_dir = os.path.join(expert_dir, 'params')
-  params = jax.device_get(ppo.export(state))
   checkpointer = ocp.StandardCheckpointer()
-  checkpointer.save(params_dir, params, force=True)
+  checkpointer.save(params_dir, chosen.params, force=True)
   checkpointer.wait_until_finished()
+  eval_metrics = _to_float(chosen.eval_metrics)
   card = {
       'algorithm': 'ppo',
       'env': _ENV.value,
       'env_options': env_options,
       'policy_spec': trainer.policy_spec.to_dict(),
+      # The exported policy's evaluation and training.
       'eval': eval_metrics,
-      'env_steps': int(state.env_steps),
+      'env_steps': int(chosen.env_steps),
+      'iteration': int(chosen.iteration),
+      # 'best': the best evaluated policy; 'last': the run's last one.
+      'export': _EXPORT.value,
+      # Where the run ended, which the exported policy may precede.
+      'final_eval': _to_float(last.eval_metrics),
+      'final_env_steps': int(last.env_steps),
       # False: stopped at --max_wallclock_s before `total_env_steps`.
       'finished': finished,
       'wallclock_s': wallclock,
@@ -354,11 +437,12 @@ def _export(workdir, env, trainer, config, env_options, state, eval_metrics,
     json.dump(card, f, indent=2)
   # The framework-free copy: what launch.expert_card evaluates in Gymnasium.
   export.export_ppo_expert(
-      os.path.join(expert_dir, 'policy'), trainer.policy_spec, params,
+      os.path.join(expert_dir, 'policy'), trainer.policy_spec, chosen.params,
       env={'name': _ENV.value, **env_options,
            **({'version': env.version} if hasattr(env, 'version') else {})},
-      metadata={'algorithm': 'ppo', 'env_steps': int(state.env_steps)})
-  print(f"exported expert to {expert_dir}: eval return "
+      metadata={'algorithm': 'ppo', 'env_steps': card['env_steps']})
+  print(f"exported the {_EXPORT.value} policy (iteration "
+        f"{card['iteration']}) to {expert_dir}: eval return "
         f"{eval_metrics['Eval_AverageReturn']:.1f} +- "
         f"{eval_metrics['Eval_StdReturn']:.1f} over "
         f"{int(eval_metrics['Eval_NumEpisodes'])} episodes")

@@ -1,9 +1,11 @@
 """PPO expert training: GAE, normaliser, learning, exported policy, launcher."""
 
 import dataclasses
+import json
 import math
 import os
 import shutil
+from typing import NamedTuple
 
 import chex
 import jax
@@ -634,3 +636,98 @@ def test_launcher_refuses_a_non_positive_wallclock_limit(tmp_path):
                            max_wallclock_s=0.0):
     with pytest.raises(app.UsageError, match='max_wallclock_s'):
       train_expert.main([])
+
+
+
+class _FakeState(NamedTuple):
+  """What `train_expert.BestPolicy` reads of a PPO `TrainingState`."""
+  iteration: int
+  env_steps: int
+  params: dict
+  obs_stats: ppo_networks.RunningStats
+
+
+def _fake_state(iteration: int) -> _FakeState:
+  return _FakeState(
+      iteration=iteration, env_steps=10 * iteration,
+      params={'policy': {'w': np.full((2,), iteration, np.float32)}},
+      obs_stats=ppo_networks.init_running_stats(2))
+
+
+def test_best_policy_keeps_the_first_highest_evaluation():
+  from launch import train_expert  # pylint: disable=g-import-not-at-top
+  best = train_expert.BestPolicy.before_any_evaluation(
+      ppo.export(_fake_state(0)), {'Eval_AverageReturn': 0.0,
+                                   'Eval_StdReturn': 0.0})
+  assert best.eval_return == -np.inf
+  # Iteration 2 returns the most; 4 ties with it and 5 is not a number.
+  for iteration, value in enumerate([5.0, 9.0, 3.0, 9.0, math.nan], 1):
+    best = best.offer({'Eval_AverageReturn': value, 'Eval_StdReturn': 1.0},
+                      _fake_state(iteration))
+  assert best.eval_return == 9.0
+  assert int(best.iteration) == 2 and int(best.env_steps) == 20
+  np.testing.assert_array_equal(best.params.policy['w'], [2.0, 2.0])
+  assert float(best.eval_metrics['Eval_StdReturn']) == 1.0
+
+
+def test_launcher_exports_the_best_evaluated_policy(tmp_path):
+  from launch import train_expert  # pylint: disable=g-import-not-at-top
+  if not flags.FLAGS.is_parsed():
+    flags.FLAGS(['test'])
+  steps_per_iteration = 32 * 8
+  # A learning rate high enough that the evaluated return goes up and down;
+  # constant, so that a shorter run follows the same path.
+  settings = dict(
+      env=_TOY_ENV, num_envs=32, unroll_length=8, num_minibatches=2,
+      update_epochs=2, policy_hidden_sizes=['16'], value_hidden_sizes=['16'],
+      learning_rate=3e-2, anneal_learning_rate=False, iterations_per_call=1,
+      checkpoint_every=2, eval_every=1, num_eval_envs=4)
+  workdir = str(tmp_path / 'six')
+  expert_dir = os.path.join(workdir, 'expert')
+  with flagsaver.flagsaver(workdir=workdir,
+                           total_env_steps=6 * steps_per_iteration,
+                           **settings):
+    train_expert.main([])
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    rows = [json.loads(line) for line in f]
+  returns = [row['Eval_AverageReturn'] for row in rows]
+  assert len(returns) == 6
+  best_row = rows[int(np.argmax(returns))]
+  _, best, card = experts.load_export(expert_dir)
+  assert card['export'] == 'best'
+  assert card['eval']['Eval_AverageReturn'] == pytest.approx(max(returns))
+  assert card['env_steps'] == best_row['env_steps']
+  assert card['iteration'] == best_row['iteration']
+  assert card['final_env_steps'] == 6 * steps_per_iteration
+  assert card['final_eval']['Eval_AverageReturn'] == pytest.approx(returns[-1])
+
+  # The exported parameters are that iteration's: a run that stops there
+  # ends with them.
+  short_dir = str(tmp_path / 'short')
+  with flagsaver.flagsaver(workdir=short_dir, export='last',
+                           total_env_steps=best_row['env_steps'], **settings):
+    train_expert.main([])
+  _, short, _ = experts.load_export(os.path.join(short_dir, 'expert'))
+  chex.assert_trees_all_close(best, short, rtol=1e-6, atol=1e-6)
+
+  # The checkpoints keep the best policy: the finished run, run again,
+  # exports it again, or its last policy with --export=last.
+  shutil.rmtree(expert_dir)
+  with flagsaver.flagsaver(workdir=workdir,
+                           total_env_steps=6 * steps_per_iteration,
+                           **settings):
+    train_expert.main([])
+  _, again, card = experts.load_export(expert_dir)
+  chex.assert_trees_all_close(again, best, rtol=0, atol=0)
+  assert card['env_steps'] == best_row['env_steps']
+  with flagsaver.flagsaver(workdir=workdir, export='last',
+                           total_env_steps=6 * steps_per_iteration,
+                           **settings):
+    train_expert.main([])
+  _, last, card = experts.load_export(expert_dir)
+  assert card['export'] == 'last'
+  assert card['env_steps'] == card['final_env_steps']
+  assert card['eval']['Eval_AverageReturn'] == pytest.approx(returns[-1])
+  if best_row is not rows[-1]:
+    leaves = zip(jax.tree.leaves(last), jax.tree.leaves(best))
+    assert any(not np.allclose(a, b) for a, b in leaves)
