@@ -144,9 +144,9 @@ def _selection(card: dict) -> str:
   if card.get('export', 'last') == 'last':
     return f'the policy at {end}'
   return (f"the evaluated policy that beat every other, after "
-          f"{card['env_steps']:,} env steps, up to {end}; its score below "
-          'is the maximum of several noisy evaluations, so the table above '
-          'is the one to quote')
+          f"{card['env_steps']:,} env steps, up to {end}, so the score that "
+          'follows is the best of several noisy evaluations (the table above '
+          'is the one to quote)')
 
 
 def _shipped_name(expert_dir: str) -> str | None:
