@@ -638,7 +638,6 @@ def test_launcher_refuses_a_non_positive_wallclock_limit(tmp_path):
       train_expert.main([])
 
 
-
 class _FakeState(NamedTuple):
   """What `train_expert.BestPolicy` reads of a PPO `TrainingState`."""
   iteration: int
