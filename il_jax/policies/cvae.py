@@ -16,10 +16,19 @@ the aggregate posterior farther from the prior, large values pull the
 posterior onto the prior until `z` is ignored (posterior collapse) and the
 policy regresses to the mean like an MSE regressor.
 
-`sample` decodes `z ~ N(0, I)`. `mode` decodes `z = 0`, the prior's mode:
-deterministic and the natural choice for a unimodal expert, but for a
-multimodal one the prior's centre can decode to a point between modes (the
-latent regions of the modes meet there); use `sample` to commit to a mode.
+`sample` decodes `z ~ N(0, I)`. `mode` approximates the most likely action
+of the policy's marginal
+
+  p(a | o) = E_{z ~ p(z)} N(a; g(o, z), (kl_weight / 2) I)
+
+(the decoder variance the loss implies): it decodes `mode_candidates` fixed
+latents (the prior's centre `z = 0`, then fixed draws from the prior; the same
+for every observation, so `mode` is deterministic), scores each decoded
+action by the Monte Carlo estimate of that density over all the candidates,
+and returns the highest-scoring one. Decoding `z = 0` alone (ACT's
+test-time choice; `mode_candidates=1`) suits a unimodal expert, but for a
+multimodal one the prior's centre can decode to a point between the modes,
+where their latent regions meet: the density picks a point in one of them.
 """
 
 import dataclasses
@@ -27,6 +36,7 @@ import dataclasses
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from il_jax.policies import base
 from il_jax.types import Batch
@@ -44,16 +54,19 @@ class CVAEConfig:
     activation: a name in `il_jax.policies.base.ACTIVATIONS`.
     latent_size: dimension of `z`.
     kl_weight: weight of the KL term in the loss (beta); positive.
+    mode_candidates: latents `mode` decodes and scores (1: `z = 0` alone).
   """
   n_layers: int = 2
   size: int = 64
   activation: str = 'tanh'
   latent_size: int = 8
   kl_weight: float = 0.05
+  mode_candidates: int = 32
 
   def __post_init__(self):
     base.check_hidden_layers(self.n_layers, self.size, self.activation)
     base.check_positive_int('latent_size', self.latent_size)
+    base.check_positive_int('mode_candidates', self.mode_candidates)
     kl_weight = base.check_finite_float('kl_weight', self.kl_weight)
     if kl_weight <= 0:
       raise ValueError(f'kl_weight must be positive, got {self.kl_weight!r}.')
@@ -122,6 +135,13 @@ def make_policy(config: CVAEConfig, observation_size: int,
                                                    action_size)
   network = make_network(config, action_size)
   latent_size = config.latent_size
+  # [N, latent]: the prior's centre first, so that with N = 1 (and on ties)
+  # `mode` decodes z = 0.
+  mode_latents = np.concatenate([
+      np.zeros((1, latent_size)),
+      np.random.default_rng(0).standard_normal(
+          (config.mode_candidates - 1, latent_size))]).astype(np.float32)
+  decoder_variance = config.kl_weight / 2
 
   def init(key: PRNGKey, obs_example: jax.Array) -> Params:
     obs_example = base.checked_observation(obs_example, observation_size)
@@ -133,7 +153,19 @@ def make_policy(config: CVAEConfig, observation_size: int,
 
   def mode(params: Params, obs: jax.Array) -> jax.Array:
     obs = base.checked_observation(obs, observation_size)
-    return decode(params, obs, jnp.zeros(obs.shape[:-1] + (latent_size,)))
+    batch_shape = obs.shape[:-1] + mode_latents.shape[:1]
+    candidates = decode(   # [..., N, action_size]
+        params, jnp.broadcast_to(obs[..., None, :],
+                                 batch_shape + obs.shape[-1:]),
+        jnp.broadcast_to(mode_latents, batch_shape + (latent_size,)))
+    squared_distance = jnp.sum(   # [..., N, N]
+        jnp.square(candidates[..., :, None, :] - candidates[..., None, :, :]),
+        axis=-1)
+    log_density = jax.nn.logsumexp(   # [..., N], up to a constant
+        -squared_distance / (2 * decoder_variance), axis=-1)
+    best = jnp.argmax(log_density, axis=-1)
+    return jnp.take_along_axis(candidates, best[..., None, None],
+                               axis=-2)[..., 0, :]
 
   def sample(params: Params, obs: jax.Array, key: PRNGKey) -> jax.Array:
     obs = base.checked_observation(obs, observation_size)
