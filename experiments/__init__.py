@@ -10,7 +10,9 @@ from il_jax.experiment import RunConfig
 
 # The first shipped Walker2d expert (SAC, 900,000 steps; 4313 on the `fast`
 # preset). Every Walker2d experiment measured before the 5187 expert became
-# the default ran with it, and stays pinned to it so its table reproduces.
+# the default ran with it, and stays pinned to it so its table reproduces
+# (digit for digit on the same CPU; elsewhere in distribution, see
+# RESULTS.md, "Reproducing a table").
 FIRST_WALKER2D_EXPERT = 'walker2d_sac_900k'
 
 
