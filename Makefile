@@ -28,14 +28,13 @@ run: install
 bench: install
 	$(PY) -m launch.bench
 	$(PY) -m launch.bench_policies
-	$(PY) -m launch.bench_seeds
 	$(PY) -m launch.fidelity
 
 fidelity: install
 	$(PY) -m launch.fidelity
 
 # Wheels for a lent GPU machine (Python 3.12, no package index): carried as
-# .whl/ by the device command in launch/device_session.py.
+# .whl/ by the GPU probe's device command (launch/gpu_probe.py).
 WHEEL_PLATFORMS := $(foreach n,28 27 17,--platform manylinux_2_$(n)_x86_64) \
 	--platform manylinux2014_x86_64 --platform manylinux1_x86_64
 wheels:

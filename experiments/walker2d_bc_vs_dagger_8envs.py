@@ -11,7 +11,7 @@ iteration) and the GPU one; 5 seeds per method.
 
 import dataclasses
 
-from experiments import FIRST_WALKER2D_EXPERT
+from experiments import FAST_PRESET, FIRST_WALKER2D_EXPERT
 from experiments import walker2d_bc_vs_dagger_gpu
 
 DESCRIPTION = 'Walker2d: BC vs DAgger, 8 environments per iteration (5 seeds)'
@@ -22,6 +22,7 @@ IMITATION = dataclasses.replace(
 
 RUNS = {
     label: dataclasses.replace(run, imitation=IMITATION,
-                               expert=FIRST_WALKER2D_EXPERT)
+                               expert=FIRST_WALKER2D_EXPERT,
+                               env_options=FAST_PRESET)
     for label, run in walker2d_bc_vs_dagger_gpu.RUNS.items()
 }

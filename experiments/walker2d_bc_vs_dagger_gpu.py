@@ -6,8 +6,8 @@ episode each, and every DAgger iteration rolls out 1024 learners for a full
 episode (about a million relabelled steps per iteration); training takes
 1000 Adam steps at batch 1024 per iteration, so an iteration sees as many
 samples as it collects from a fifth of the environments; evaluation runs 64
-episodes. 2x64 tanh MLP (MSE) as in the homework, `fast` preset, 5 seeds per
-method in one program. `make run` runs these two runs on a GPU.
+episodes. 2x64 tanh MLP (MSE) as in the homework, the default solver
+preset, 5 seeds per method in one program. `make run` runs these two runs on a GPU.
 
 The dataset holds up to 10.2 M rows (about 0.9 GiB per seed); on a CPU this
 experiment would take days.

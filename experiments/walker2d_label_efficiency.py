@@ -10,7 +10,7 @@ aggregates only the steps the expert drove (see
 distance to the torso height and angle limits.
 """
 
-from experiments import FIRST_WALKER2D_EXPERT
+from experiments import FAST_PRESET, FIRST_WALKER2D_EXPERT
 from experiments import label_efficiency_runs
 from experiments import walker2d_bc_vs_dagger
 
@@ -18,4 +18,5 @@ DESCRIPTION = 'Walker2d: return against expert labels (5 seeds)'
 X_AXIS = 'Expert_Labels'
 
 RUNS = label_efficiency_runs('walker2d', walker2d_bc_vs_dagger.IMITATION,
-                             num_seeds=5, expert=FIRST_WALKER2D_EXPERT)
+                             num_seeds=5, expert=FIRST_WALKER2D_EXPERT,
+                             env_options=FAST_PRESET)

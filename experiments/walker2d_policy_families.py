@@ -10,7 +10,7 @@ evaluation over 5 episodes of 1000 steps with the policy's deterministic
 
 import dataclasses
 
-from experiments import FIRST_WALKER2D_EXPERT
+from experiments import FAST_PRESET, FIRST_WALKER2D_EXPERT
 from experiments import walker2d_bc_vs_dagger
 from il_jax.experiment import RunConfig
 
@@ -23,7 +23,8 @@ FAMILIES = ('mlp', 'gaussian', 'mog', 'cvae', 'diffusion', 'autoregressive',
 
 RUNS = {
     f'{algo_label} {family}': RunConfig(
-        algo=algo, env='walker2d', policy=family, num_seeds=5,
+        algo=algo, env='walker2d', env_options=FAST_PRESET, policy=family,
+        num_seeds=5,
         imitation=_IMITATION, expert=FIRST_WALKER2D_EXPERT)
     for family in FAMILIES
     for algo_label, algo in (('BC', 'bc'), ('DAgger', 'dagger'))

@@ -160,6 +160,7 @@ def _loop_row(r: dict) -> list[str]:
 
 def main(_):
   launch.quiet_logs()
+  launch.configure_jax()
   if _BATCH_SIZES.value:
     batch_sizes = [int(b) for b in _BATCH_SIZES.value]
   else:

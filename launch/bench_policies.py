@@ -92,6 +92,7 @@ def measure(family: str, batch_size: int) -> dict:
 
 def main(_):
   launch.quiet_logs()
+  launch.configure_jax()
   if _BATCH_SIZES.value:
     batch_sizes = [int(b) for b in _BATCH_SIZES.value]
   else:

@@ -60,6 +60,7 @@ def evaluate_mjx(policy_file: str, version: str | None = None,
 
 def main(argv):
   launch.quiet_logs()
+  launch.configure_jax()
   del argv
   if not _POLICY_FILE.value:
     raise app.UsageError('--policy_file is required: the prefix of an '

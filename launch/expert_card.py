@@ -34,6 +34,7 @@ _OUT = flags.DEFINE_string('out', 'EXPERT_CARD.md', 'Card to write.')
 
 def main(argv):
   launch.quiet_logs()
+  launch.configure_jax()
   del argv
   expert_dir = _EXPERT_DIR.value
   _, _, card = experts.load_export(expert_dir)

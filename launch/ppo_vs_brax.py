@@ -278,6 +278,7 @@ def table(impls, seeds) -> list[str]:
 def main(argv):
   del argv
   launch.quiet_logs()
+  launch.configure_jax()
   unknown = sorted(set(_IMPLS.value) - set(IMPLS))
   if unknown:
     raise app.UsageError(f'--impl {unknown} unknown; expected some of '

@@ -18,6 +18,7 @@ LOOP_THROUGHPUT = 'DAgger loop throughput against raw stepping'  # bench
 POLICY_COST = 'Policy families: training and acting cost'  # bench_policies
 SEED_SCALING = 'Seed scaling: vmapped seeds against one after another'
 FIDELITY = 'Walker2d fidelity against Gymnasium'  # fidelity
+SOLVER_SETTINGS = 'Walker2d solver settings: behaviour and sequential work'
 
 
 def device_name() -> str:

@@ -63,6 +63,7 @@ def plot(results: dict, expert_return: float, title: str, path: str,
 
 def main(_):
   launch.quiet_logs()
+  launch.configure_jax()
   module = importlib.import_module(f'experiments.{_EXPERIMENT.value}')
   out_dir = os.path.join('experiments', _EXPERIMENT.value)
   os.makedirs(out_dir, exist_ok=True)

@@ -76,6 +76,7 @@ def _random_walker2d() -> None:
 
 def main(_):
   launch.quiet_logs()
+  launch.configure_jax()
   env_name = 'walker2d'
   try:
     experts.load(env_name)

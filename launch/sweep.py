@@ -89,6 +89,7 @@ def slurm_parameters(num_groups: int) -> dict:
 
 def main(_):
   launch.quiet_logs()
+  launch.configure_jax()
   if not _WORKDIR.value:
     raise app.UsageError('--workdir is required.')
   workdir = _WORKDIR.value

@@ -139,6 +139,7 @@ def config_from_flags() -> experiment.RunConfig:
 
 def main(_):
   launch.quiet_logs()
+  launch.configure_jax()
   if not _WORKDIR.value:
     raise app.UsageError('--workdir is required.')
   try:

@@ -218,6 +218,7 @@ def _last_finite(values) -> float:
 
 def main(argv):
   launch.quiet_logs()
+  launch.configure_jax()
   del argv
   if not _WORKDIR.value:
     raise app.UsageError('--workdir is required (checkpoints, metrics and the '

@@ -141,6 +141,7 @@ class ReplayBuffer:
 
 def main(argv):
   launch.quiet_logs()
+  launch.configure_jax()
   del argv
   if not _WORKDIR.value:
     raise app.UsageError('--workdir is required (metrics and the exported '

@@ -117,3 +117,74 @@ def test_safety_margin_is_the_distance_to_the_healthy_limits():
   # z in (0.8, 2.0) and angle in (-1, 1), as fractions of those ranges.
   np.testing.assert_allclose(env.safety_margin(obs), [0.5, 0.05, 0.05],
                              atol=1e-6)
+
+
+def test_a_reset_state_steps_exactly_as_a_forwarded_one():
+  """`reset_to` skips MuJoCo's forward pass; the step recomputes all of it."""
+  env = envs.make('walker2d')
+  from mujoco import mjx  # pylint: disable=g-import-not-at-top
+  key_q, key_v, key_a = jax.random.split(jax.random.PRNGKey(0), 3)
+  qpos = env.mj_model.qpos0 + jax.random.uniform(key_q, (9,), minval=-0.1,
+                                                 maxval=0.1)
+  qvel = jax.random.uniform(key_v, (9,), minval=-1.0, maxval=1.0)
+  action = jax.random.uniform(key_a, (6,), minval=-1.0, maxval=1.0)
+
+  def both(qpos, qvel, action):
+    state = env.reset_to(qpos, qvel)
+    forwarded = state.replace(
+        pipeline_state=mjx.forward(env._model, state.pipeline_state))  # pylint: disable=protected-access
+    return env.step(state, action), env.step(forwarded, action)
+
+  plain, forwarded = jax.jit(both)(qpos, qvel, action)
+  for got, want in ((plain.obs, forwarded.obs),
+                    (plain.reward, forwarded.reward),
+                    (plain.pipeline_state.qacc, forwarded.pipeline_state.qacc)):
+    np.testing.assert_array_equal(got, want)
+
+
+def _loop_trips(jaxpr, while_trips: int) -> int:
+  """Loop trips of a traced program: each `scan` trip (unless XLA unrolls
+  the whole scan) and each `while` trip, assuming every `while` runs
+  `while_trips` times, with the trips of their bodies."""
+  total = 0
+  for eqn in jaxpr.eqns:
+    inner = 0
+    for param in eqn.params.values():
+      for sub in (param if isinstance(param, (tuple, list)) else (param,)):
+        if hasattr(sub, 'jaxpr'):  # a ClosedJaxpr
+          inner = max(inner, _loop_trips(sub.jaxpr, while_trips))
+        elif hasattr(sub, 'eqns'):
+          inner = max(inner, _loop_trips(sub, while_trips))
+    if eqn.primitive.name == 'scan':
+      length, unroll = eqn.params['length'], eqn.params['unroll']
+      unrolled = unroll is True or unroll >= length
+      total += length * inner + (0 if unrolled else length)
+    elif eqn.primitive.name == 'while':
+      total += while_trips * (1 + inner)
+    else:  # cond branches (one runs), pjit and custom calls: their loops
+      total += inner
+  return total
+
+
+@pytest.mark.parametrize('setting', ['fast', 'euler/2/4', 'rk4/1/2'])
+def test_loop_trips_per_step_counts_the_traced_program(setting):
+  if '/' in setting:
+    integrator, iterations, ls = setting.split('/')
+    options = dict(integrator=integrator, iterations=int(iterations),
+                   ls_iterations=int(ls))
+  else:
+    options = dict(solver=setting)
+  env = envs.make('walker2d', **options)
+  state = env.reset(jax.random.PRNGKey(0))
+  jaxpr = jax.make_jaxpr(env.step)(state, jnp.zeros(6)).jaxpr
+  iterations = env.solver_settings['iterations']
+  assert _loop_trips(jaxpr, while_trips=iterations) == env.loop_trips_per_step
+
+
+def test_loop_trips_per_step_of_the_presets():
+  trips = {name: envs.make('walker2d', solver=name).loop_trips_per_step
+           for name in ('fast', 'faithful')}
+  # Four frames of four RK4 stages, each up to 4 Newton trips of 1 + 4.
+  assert trips['fast'] == 4 + 4 * 4 * 4 * (1 + 4)
+  assert trips['faithful'] == 4 + 4 * 4 * 100 * (1 + 50)
+  assert envs.make('walker2d').loop_trips_per_step * 8 <= trips['fast']

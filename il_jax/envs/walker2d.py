@@ -8,16 +8,20 @@ published Walker2d-v4 numbers. `version='v5'` gives v5's right-foot friction
 (and v5's healthy bonus, paid only while healthy).
 
 The MuJoCo solver settings trade fidelity for speed and come as presets:
-- `faithful`: Gymnasium's settings (RK4 integrator, Newton solver with up to
-  100 iterations and 50 line-search iterations, tolerance 1e-8).
-- `fast` (default): the same integrator with at most four Newton iterations
-  and four line-search iterations. MJX runs the solver of every environment
-  of a batch in lock-step until the slowest converges, and in float32 the
-  faithful 1e-8 tolerance is rarely met, so the iteration cap sets the speed.
-  Four is the fewest that keeps trajectories close: over 100 random-action
-  steps the observation drift from Gymnasium is 0.03 with four iterations
-  against 2.3 with three and 9.8 with one (BENCHMARKS.md, `launch/fidelity.py`).
+- `gpu` (default): Euler integration, at most two Newton iterations and four
+  line-search iterations. On a GPU a step costs its sequential control flow
+  (each solver `while` trip and line-search `scan` trip waits on the host),
+  not its arithmetic; this is the cheapest setting under which the shipped
+  experts keep their Gymnasium returns (BENCHMARKS.md, "Walker2d solver
+  settings": one Newton iteration makes them fall).
+- `fast`: Gymnasium's RK4 with at most four Newton and four line-search
+  iterations: trajectories stay within 0.03 of Gymnasium's over 100
+  random-action steps, at eight times the sequential work of `gpu`. Tables
+  measured before `gpu` existed pin it.
+- `faithful`: Gymnasium's settings (RK4, Newton with up to 100 iterations and
+  50 line-search iterations, tolerance 1e-8), for parity tests.
 Each setting can also be overridden on its own (`iterations=`, ...).
+`loop_trips_per_step` counts the sequential work of a setting.
 """
 
 from types import MappingProxyType
@@ -49,7 +53,34 @@ SOLVER_PRESETS = MappingProxyType({
         {'integrator': 'rk4', 'iterations': 100, 'ls_iterations': 50}),
     'fast': MappingProxyType(
         {'integrator': 'rk4', 'iterations': 4, 'ls_iterations': 4}),
+    'gpu': MappingProxyType(
+        {'integrator': 'euler', 'iterations': 2, 'ls_iterations': 4}),
 })
+DEFAULT_SOLVER = 'gpu'
+
+# Evaluations of the constraint solver per physics step.
+_SOLVES_PER_STEP = MappingProxyType({'euler': 1, 'implicitfast': 1, 'rk4': 4})
+
+
+def loop_trips_per_step(integrator: str, iterations: int, ls_iterations: int,
+                        frame_skip: int = 4) -> int:
+  """Sequential device-loop trips per environment step, at most.
+
+  Read from mujoco-mjx's `solver.py` (3.17): a solve runs the Newton body
+  once without a loop when `iterations == 1`, else a `while_loop` of up to
+  `iterations` trips; every Newton trip runs the line search, a `scan` of
+  `ls_iterations` trips (its `cond`s become selects under `vmap`). RK4 solves
+  at each of its four stages; the frame skip is a loop of its own. On a GPU
+  a trip can cost a round trip to the host, so this, not the arithmetic,
+  sets a batched step's latency (tests/test_walker2d.py counts the same
+  trips in the traced program).
+  """
+  if iterations == 1:
+    solve = ls_iterations
+  else:
+    solve = iterations * (1 + ls_iterations)
+  return frame_skip * (1 + _SOLVES_PER_STEP[integrator] * solve)
+
 
 _VELOCITY_CLIP = 10.0
 
@@ -67,7 +98,7 @@ class Walker2d(Env):
 
   def __init__(self,
                version: str = 'v4',
-               solver: str = 'fast',
+               solver: str = DEFAULT_SOLVER,
                integrator: str | None = None,
                iterations: int | None = None,
                ls_iterations: int | None = None,
@@ -83,7 +114,8 @@ class Walker2d(Env):
 
     Args:
       version: 'v4' (feet friction 0.9 right / 1.9 left) or 'v5' (both 1.9).
-      solver: solver preset, one of `SOLVER_PRESETS` ('fast', 'faithful').
+      solver: solver preset, one of `SOLVER_PRESETS` ('gpu', 'fast',
+        'faithful').
       integrator: overrides the preset: 'euler', 'rk4' or 'implicitfast'.
       iterations: overrides the preset's maximum constraint-solver iterations.
       ls_iterations: overrides the preset's maximum line-search iterations.
@@ -146,6 +178,13 @@ class Walker2d(Env):
     return self._dt
 
   @property
+  def loop_trips_per_step(self) -> int:
+    """Sequential solver loop trips per `step` (see `loop_trips_per_step`)."""
+    settings = self.solver_settings
+    return loop_trips_per_step(settings['integrator'], settings['iterations'],
+                               settings['ls_iterations'], self._frame_skip)
+
+  @property
   def observation_size(self) -> int:
     return self.mj_model.nq - 1 + self.mj_model.nv
 
@@ -168,9 +207,15 @@ class Walker2d(Env):
     return self.reset_to(qpos, qvel)
 
   def reset_to(self, qpos: jax.Array, qvel: jax.Array) -> State:
-    """The state at given joint positions `[9]` and velocities `[9]`."""
+    """The state at given joint positions `[9]` and velocities `[9]`.
+
+    The physics state holds positions and velocities only: MuJoCo's step is
+    a function of (qpos, qvel, ctrl, warm start) and recomputes every derived
+    quantity in its own forward pass, and the warm start after a reset is
+    zero, as in Gymnasium. So no forward pass (and no constraint solve) runs
+    here, which the auto-reset would otherwise pay at every step.
+    """
     data = mjx.make_data(self._model).replace(qpos=qpos, qvel=qvel)
-    data = mjx.forward(self._model, data)
     zero = jnp.zeros((), jnp.float32)
     metrics = {
         'reward_forward': zero,

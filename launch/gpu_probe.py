@@ -1,0 +1,404 @@
+"""The four-minute GPU probe: every GPU figure the project tracks, in one go.
+
+A lent GPU comes for minutes, so the probe is built to finish on a fresh H200
+within `--budget_s` (240 s), compiles included. Its parts run as concurrent
+worker processes, so that tracing and compiling (CPU work, about a minute
+for a Walker2d program) overlap; the timed runs take turns on the GPU under
+a file lock. Each row is printed and appended to `<out>/probe.jsonl` as soon
+as it is measured; `<out>/probe.md` tabulates them at the end, and a part
+still running at the deadline is killed and reported as such.
+
+Parts, in priority order:
+  warp              `impl='warp'` rows, only where `warp` imports
+  step_gpu          raw stepping, default `gpu` setting, XLA flags on
+  step_gpu_noflags  the same without `launch.GPU_XLA_FLAGS`
+  step_fast         the `fast` preset (the default before `gpu`)
+  step_faithful     the `faithful` preset
+  cs285             the CS285 DAgger protocol, 5 seeds in one program, end
+                    to end through `il_jax.experiment.run` (compile and run
+                    reported separately)
+  dagger_8192       one DAgger iteration at 8192 environments, against raw
+                    stepping at the same batch (from `step_gpu`)
+Raw stepping: the wrapped (time limit, auto-reset) environment under
+uniformly random actions, at 1, 1024, 8192 and 65536 environments; one
+warm-up call of a short `lax.scan`, then timed calls of it for at least
+`--min_timed_s`.
+
+On the device machine (wheels of `make wheels` carried as `.whl`):
+
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \\
+      --upgrade --target /tmp/site .whl/*.whl && \\
+  PYTHONPATH=/tmp/site:$PWD python3 -m launch.gpu_probe --out=$OUT
+
+  python -m launch.gpu_probe --smoke --out=/tmp/probe   # tiny, on a CPU
+"""
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from absl import app, flags
+
+import launch
+
+_OUT = flags.DEFINE_string('out', os.environ.get('OUT', 'bench_out/gpu_probe'),
+                           'Folder for probe.jsonl, probe.md and the logs.')
+_BUDGET_S = flags.DEFINE_float('budget_s', 235.0,
+                               'Seconds the whole probe may take.')
+_PARTS = flags.DEFINE_list('parts', None, 'Parts to run; default all.')
+_SMOKE = flags.DEFINE_bool(
+    'smoke', False, 'Tiny sizes (2 environments, a few steps, the loop '
+    'parts on tightrope): checks the probe itself on a CPU.')
+_MIN_TIMED_S = flags.DEFINE_float(
+    'min_timed_s', 0.5, 'Timed calls of a stepping program go on until '
+    'this many seconds have passed (at least one call).')
+_WORKER = flags.DEFINE_string('worker', None, 'Internal: run this part.')
+_DEADLINE = flags.DEFINE_float('deadline', None,
+                               'Internal: the parent\'s deadline (epoch s).')
+
+BATCH_SIZES = (1, 1024, 8192, 65536)
+ROWS_FILE = 'probe.jsonl'
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+  """A worker: `kind` says what it measures; `setting` a Walker2d solver
+  preset; `xla_flags` whether `launch.GPU_XLA_FLAGS` apply."""
+  name: str
+  kind: str
+  setting: str = 'gpu'
+  xla_flags: bool = True
+  # Steps per stepping call: fewer for the settings whose steps are slow.
+  steps_per_call: int = 20
+
+
+PARTS = (
+    Part('warp', 'warp'),
+    Part('step_gpu', 'step'),
+    Part('step_gpu_noflags', 'step', xla_flags=False),
+    Part('step_fast', 'step', setting='fast', steps_per_call=10),
+    Part('step_faithful', 'step', setting='faithful', steps_per_call=2),
+    Part('cs285', 'cs285'),
+    Part('dagger_8192', 'dagger'),
+)
+
+
+def _part(name: str) -> Part:
+  by_name = {p.name: p for p in PARTS}
+  if name not in by_name:
+    raise app.UsageError(f'--parts: unknown part {name!r}; expected some of '
+                         f'{", ".join(by_name)}.')
+  return by_name[name]
+
+
+# ---------------------------------------------------------------- the worker
+
+
+class _Recorder:
+  """Appends rows to `<out>/probe.jsonl`; serialises GPU time with a lock."""
+
+  def __init__(self, out: str, part: Part, deadline: float):
+    self.out, self.part, self.deadline = out, part, deadline
+    self._lock = open(os.path.join(out, '.gpu.lock'), 'a')
+
+  def left_s(self) -> float:
+    return self.deadline - time.time()
+
+  @contextlib.contextmanager
+  def gpu(self):
+    fcntl.flock(self._lock, fcntl.LOCK_EX)
+    try:
+      yield
+    finally:
+      fcntl.flock(self._lock, fcntl.LOCK_UN)
+
+  def write(self, **row) -> None:
+    import jax  # pylint: disable=g-import-not-at-top
+    row = {'part': self.part.name, **row,
+           'device': jax.devices()[0].device_kind,
+           'xla_flags': self.part.xla_flags and launch.has_cuda_plugin()}
+    with open(os.path.join(self.out, ROWS_FILE), 'a') as f:
+      fcntl.flock(f, fcntl.LOCK_EX)
+      f.write(json.dumps(row) + '\n')
+
+
+def _stepping_program(env_name: str, options: dict, batch: int, steps: int):
+  """`(compiled, state)`: `compiled(state, key) -> (state, reward_sum)`
+  steps `batch` wrapped environments `steps` times under random actions."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from il_jax import envs  # pylint: disable=g-import-not-at-top
+  env = envs.wrap(envs.make(env_name, **options),
+                  episode_length=envs.env_class(env_name).default_episode_length)
+
+  def run(state, key):
+    def step(state, key):
+      action = jax.random.uniform(key, (batch, env.action_size), minval=-1.0,
+                                  maxval=1.0)
+      state = env.step(state, action)
+      return state, state.reward.sum()
+    state, rewards = jax.lax.scan(step, state, jax.random.split(key, steps))
+    return state, rewards.sum()
+
+  state = jax.jit(env.reset)(jax.random.split(jax.random.PRNGKey(0), batch))
+  return jax.jit(run, donate_argnums=0).lower(
+      state, jax.random.PRNGKey(1)), state
+
+
+def _time_stepping(rec: _Recorder, compiled, state, steps: int):
+  """Seconds of one warm-up call, then ms per step over timed calls."""
+  import jax  # pylint: disable=g-import-not-at-top
+  with rec.gpu():
+    start = time.perf_counter()
+    state, total = compiled(state, jax.random.PRNGKey(2))
+    jax.block_until_ready(total)
+    warm_s = time.perf_counter() - start
+    calls, start = 0, time.perf_counter()
+    while True:
+      state, total = compiled(state, jax.random.PRNGKey(3 + calls))
+      jax.block_until_ready(total)
+      calls += 1
+      elapsed = time.perf_counter() - start
+      if elapsed >= _MIN_TIMED_S.value or elapsed * (calls + 1) / calls > (
+          rec.left_s() - 5):
+        break
+  return warm_s, 1e3 * elapsed / (calls * steps)
+
+
+def _run_step_part(rec: _Recorder, env_name: str, options: dict,
+                   batches, steps: int, **labels) -> None:
+  """Lowers each batch's program in turn while earlier ones compile in
+  threads, then times them in order."""
+  from concurrent.futures import ThreadPoolExecutor  # pylint: disable=g-import-not-at-top
+  from il_jax import envs  # pylint: disable=g-import-not-at-top
+  trips = getattr(envs.make(env_name, **options), 'loop_trips_per_step', None)
+
+  def compile_one(lowered, began):
+    return lowered.compile(), time.perf_counter() - began
+
+  with ThreadPoolExecutor(len(batches)) as pool:
+    pending = []
+    for batch in batches:
+      began = time.perf_counter()
+      lowered, state = _stepping_program(env_name, options, batch, steps)
+      pending.append((batch, state, pool.submit(compile_one, lowered, began)))
+    for batch, state, future in pending:
+      compiled, compile_s = future.result()
+      if rec.left_s() < 10:
+        rec.write(batch=batch, status='skipped: out of time', **labels)
+        continue
+      warm_s, ms = _time_stepping(rec, compiled, state, steps)
+      rec.write(batch=batch, status='ok', compile_s=round(compile_s, 1),
+                warmup_s=round(warm_s, 3), ms_per_step=round(ms, 3),
+                env_steps_per_s=round(batch * 1e3 / ms),
+                loop_trips_per_step=trips, **labels)
+      del compiled, state
+
+
+def _cs285_config(smoke: bool):
+  from il_jax.config import ImitationConfig  # pylint: disable=g-import-not-at-top
+  from il_jax.experiment import RunConfig  # pylint: disable=g-import-not-at-top
+  if smoke:
+    imitation = ImitationConfig(
+        n_iter=2, num_envs=1, expert_steps_per_env=20, steps_per_iter=10,
+        train_steps_per_iter=10, train_batch_size=8, eval_episodes=2,
+        episode_length=10)
+    return RunConfig(algo='dagger', env='tightrope', num_seeds=2,
+                     imitation=imitation)
+  from experiments import walker2d_bc_vs_dagger  # pylint: disable=g-import-not-at-top
+  return RunConfig(algo='dagger', env='walker2d', policy='mlp', num_seeds=5,
+                   imitation=walker2d_bc_vs_dagger.IMITATION)
+
+
+def _run_cs285(rec: _Recorder, smoke: bool) -> None:
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from il_jax import experiment  # pylint: disable=g-import-not-at-top
+  config = _cs285_config(smoke)
+  start = time.perf_counter()
+  with tempfile.TemporaryDirectory() as workdir:
+    rows = experiment.run(config, workdir, verbose=False)
+  total_s = time.perf_counter() - start
+  last = [r for r in rows if r['Iteration'] == config.imitation.n_iter - 1]
+  first_seed = [r for r in rows if r.get('Seed', 0) == 0] or rows
+  rec.write(env=config.env, seeds=config.num_seeds,
+            n_iter=config.imitation.n_iter, status='ok',
+            end_to_end_s=round(total_s, 1),
+            compile_s=round(sum(r.get('Compile_Seconds', 0.0)
+                                for r in first_seed), 1),
+            run_s=round(sum(r['Iteration_Seconds'] for r in first_seed), 1),
+            final_eval_return=round(float(np.mean(
+                [r['Eval_AverageReturn'] for r in last])), 1),
+            expert_return=round(float(np.mean(
+                [r['Expert_AverageReturn'] for r in last])), 1))
+
+
+def _run_dagger(rec: _Recorder, smoke: bool) -> None:
+  """One DAgger iteration (train, then the evaluation beside the next
+  collection, aggregate) at `num_envs` environments, timed after an AOT
+  compile; its env-steps/s is set against raw stepping at that batch."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from il_jax import experiment  # pylint: disable=g-import-not-at-top
+  from il_jax.config import ImitationConfig  # pylint: disable=g-import-not-at-top
+  num_envs, length, env_name = (8, 10, 'tightrope') if smoke else (
+      8192, 1000, 'walker2d')
+  imitation = ImitationConfig(
+      n_iter=2, num_envs=num_envs, expert_steps_per_env=10,
+      steps_per_iter=num_envs * length, train_steps_per_iter=1000,
+      train_batch_size=1024, learning_rate=5e-3, eval_episodes=64,
+      episode_length=length)
+  config = experiment.RunConfig(algo='dagger', env=env_name, policy='mlp',
+                                imitation=imitation)
+  _, _, _, fns = experiment.build(config)
+  began = time.perf_counter()
+  init = jax.jit(fns.init).lower(jax.random.PRNGKey(0)).compile()
+  state = init(jax.random.PRNGKey(0))
+  iteration = jax.jit(fns.iteration).lower(state, np.int32(0)).compile()
+  compile_s = time.perf_counter() - began
+  with rec.gpu():
+    start = time.perf_counter()
+    state, metrics = iteration(state, np.int32(0))
+    jax.block_until_ready(metrics)
+    seconds = time.perf_counter() - start
+  env_steps = num_envs * length + imitation.eval_episodes * length
+  rec.write(env=env_name, batch=num_envs, status='ok',
+            compile_s=round(compile_s, 1), iteration_s=round(seconds, 2),
+            env_steps=env_steps, env_steps_per_s=round(env_steps / seconds),
+            train_steps=imitation.train_steps_per_iter)
+
+
+def _run_warp(rec: _Recorder) -> None:
+  try:
+    import warp  # pylint: disable=g-import-not-at-top,unused-import
+  except ImportError:
+    rec.write(status='skipped: warp not importable (pip install '
+              "'mujoco-mjx[warp]')")
+    return
+  rec.write(status='skipped: Walker2d has no impl option yet')
+
+
+def _worker(part: Part) -> None:
+  os.makedirs(_OUT.value, exist_ok=True)
+  rec = _Recorder(_OUT.value, part, _DEADLINE.value or time.time() + 1e9)
+  smoke = _SMOKE.value
+  if part.kind == 'step':
+    batches = (2,) if smoke else BATCH_SIZES
+    steps = 2 if smoke else part.steps_per_call
+    _run_step_part(rec, 'walker2d', {'solver': part.setting}, batches, steps,
+                   env='walker2d', setting=part.setting, impl='jax',
+                   steps_per_call=steps)
+  elif part.kind == 'cs285':
+    _run_cs285(rec, smoke)
+  elif part.kind == 'dagger':
+    _run_dagger(rec, smoke)
+  else:
+    _run_warp(rec)
+
+
+# ---------------------------------------------------------------- the parent
+
+
+def _spawn(part: Part, deadline: float, out: str) -> subprocess.Popen:
+  env = dict(os.environ, PYTHONUNBUFFERED='1')
+  if not part.xla_flags:
+    env['XLA_FLAGS'] = ' '.join(
+        f for f in env.get('XLA_FLAGS', '').split()
+        if f.split('=')[0] not in {g.split('=')[0]
+                                   for g in launch.GPU_XLA_FLAGS})
+  argv = [sys.executable, '-m', 'launch.gpu_probe', f'--worker={part.name}',
+          f'--deadline={deadline}', f'--out={out}',
+          f'--gpu_xla_flags={part.xla_flags}',
+          f'--min_timed_s={_MIN_TIMED_S.value}']
+  if _SMOKE.value:
+    argv.append('--smoke')
+  log = open(os.path.join(out, f'{part.name}.log'), 'w')
+  return subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def read_rows(out: str) -> list[dict]:
+  """The rows written so far (a line still being written is left out)."""
+  path = os.path.join(out, ROWS_FILE)
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    return [json.loads(line) for line in f if line.endswith('\n')]
+
+
+def _table(rows: list[dict]) -> str:
+  """The rows as markdown, with the DAgger iteration set against raw
+  stepping at its batch."""
+  raw = {r['batch']: r['env_steps_per_s'] for r in rows
+         if r['part'] == 'step_gpu' and r.get('status') == 'ok'}
+  lines = ['| part | setting | XLA flags | envs | compile s | ms / step | '
+           'env-steps/s | other | device |', '|' + '---|' * 9]
+  for r in rows:
+    other = {k: v for k, v in r.items() if k not in {
+        'part', 'setting', 'xla_flags', 'batch', 'compile_s', 'ms_per_step',
+        'env_steps_per_s', 'device', 'env', 'impl'}}
+    if r['part'] == 'dagger_8192' and r.get('batch') in raw:
+      other['of_raw_stepping'] = f"{r['env_steps_per_s'] / raw[r['batch']]:.0%}"
+    steps_per_s = r.get('env_steps_per_s')
+    lines.append('| ' + ' | '.join(str(c) for c in (
+        r['part'], r.get('setting', '-'), r.get('xla_flags', '-'),
+        r.get('batch', '-'), r.get('compile_s', '-'),
+        r.get('ms_per_step', '-'),
+        f'{steps_per_s:,}' if steps_per_s else '-',
+        ', '.join(f'{k}={v}' for k, v in other.items()),
+        r.get('device', '-'))) + ' |')
+  return '\n'.join(lines) + '\n'
+
+
+def main(argv):
+  del argv
+  if _WORKER.value:
+    launch.quiet_logs()
+    launch.configure_jax()
+    _worker(_part(_WORKER.value))
+    return
+  parts = [_part(n) for n in _PARTS.value] if _PARTS.value else list(PARTS)
+  out = _OUT.value
+  os.makedirs(out, exist_ok=True)
+  began = time.time()
+  deadline = began + _BUDGET_S.value - 5
+  print(f'GPU probe: {len(parts)} parts, budget {_BUDGET_S.value:.0f} s, '
+        f'rows in {out}/{ROWS_FILE}', flush=True)
+  workers = {p.name: _spawn(p, deadline, out) for p in parts}
+  printed = 0
+  while True:
+    running = [p for p in workers.values() if p.poll() is None]
+    rows = read_rows(out)
+    for row in rows[printed:]:
+      print(json.dumps(row), flush=True)
+    printed = len(rows)
+    if not running or time.time() > deadline + 3:
+      break
+    time.sleep(0.5)
+  ended = []
+  for name, proc in workers.items():
+    if proc.poll() is None:
+      proc.kill()
+      proc.wait()
+      ended.append({'part': name, 'status': 'killed at the deadline'})
+    elif proc.returncode != 0:
+      ended.append({'part': name, 'status': f'failed (exit '
+                    f'{proc.returncode}, see {name}.log)'})
+  with open(os.path.join(out, ROWS_FILE), 'a') as f:
+    for row in ended:
+      f.write(json.dumps(row) + '\n')
+      print(json.dumps(row), flush=True)
+  table = _table(read_rows(out))
+  with open(os.path.join(out, 'probe.md'), 'w') as f:
+    f.write(f'GPU probe, {time.time() - began:.0f} s, '
+            f'{time.strftime("%Y-%m-%d")}: '
+            f'`python -m launch.gpu_probe {" ".join(sys.argv[1:])}`\n\n')
+    f.write(table)
+  print(table, flush=True)
+
+
+if __name__ == '__main__':
+  app.run(main)
