@@ -25,12 +25,13 @@ from il_jax import policies
 from il_jax import rollout
 from il_jax.algorithms import dagger
 from il_jax.config import ImitationConfig
+from il_jax.envs.walker2d import SOLVER_PRESETS
 from il_jax.experts import registry as experts
 from launch import reporting
 import launch
 
 _ENV = flags.DEFINE_string('env', 'walker2d', 'Environment name.')
-_PRESETS = flags.DEFINE_list('presets', ['fast', 'faithful'],
+_PRESETS = flags.DEFINE_list('presets', list(SOLVER_PRESETS),
                              'Walker2d solver presets to measure.')
 _BATCH_SIZES = flags.DEFINE_list(
     'batch_sizes', None,

@@ -18,6 +18,7 @@ import math
 from absl import app, flags
 
 from il_jax import numpy_policy
+from il_jax.envs.walker2d import DEFAULT_SOLVER, SOLVER_PRESETS
 from il_jax.gymnasium_evaluation import (check_env, evaluate_gymnasium,
                                          policy_version, summarize)
 import launch
@@ -34,7 +35,7 @@ _VERSION = flags.DEFINE_enum(
 _EPISODES = flags.DEFINE_integer('episodes', 10, 'Episodes to run.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Seed of the initial states.')
 _SOLVER = flags.DEFINE_enum(
-    'solver', 'fast', ['fast', 'faithful'],
+    'solver', DEFAULT_SOLVER, list(SOLVER_PRESETS),
     'Walker2d solver preset for --backend=mjx.')
 _MAX_EPISODE_STEPS = flags.DEFINE_integer(
     'max_episode_steps', None, 'Time limit; default: the environment\'s 1000.')
@@ -43,7 +44,7 @@ _MAX_EPISODE_STEPS = flags.DEFINE_integer(
 def evaluate_mjx(policy_file: str, version: str | None = None,
                  episodes: int = 10, seed: int = 0,
                  max_episode_steps: int | None = None,
-                 solver: str = 'fast') -> dict[str, float]:
+                 solver: str = DEFAULT_SOLVER) -> dict[str, float]:
   """Runs `episodes` parallel episodes of our MJX Walker2d (`solver`
   preset) with the file's JAX forward pass; returns
   `il_jax.evaluation.evaluate`'s summary."""

@@ -18,6 +18,7 @@ Termination must match exactly.
 
 import jax
 import jax.numpy as jnp
+import mujoco
 import numpy as np
 import pytest
 
@@ -67,7 +68,14 @@ def test_v5_differs_from_v4_only_in_right_foot_friction():
 
 
 def test_presets_set_solver_settings_and_overrides_win():
-  fast = envs.make('walker2d')
+  default = envs.make('walker2d')
+  assert default.solver_settings == {'integrator': 'euler', 'iterations': 3,
+                                     'ls_iterations': 2}
+  assert (default.mj_model.opt.integrator ==
+          mujoco.mjtIntegrator.mjINT_EULER)
+  assert (default.mj_model.opt.iterations,
+          default.mj_model.opt.ls_iterations) == (3, 2)
+  fast = envs.make('walker2d', solver='fast')
   assert (fast.mj_model.opt.iterations, fast.mj_model.opt.ls_iterations) == (
       4, 4)
   faithful = envs.make('walker2d', solver='faithful', ls_iterations=7)
@@ -95,7 +103,7 @@ def test_wrong_action_shape_is_a_clear_error():
 
 @pytest.mark.parametrize('options, message', [
     ({'solver': 'slow'}, r"solver='slow' is not valid; expected one of "
-                         r"\['faithful', 'fast'\]"),
+                         r"\['faithful', 'fast', 'gpu'\]"),
     ({'version': 'v3'}, r"version='v3' is not valid"),
     ({'iterations': 0}, r'iterations=0 is not valid; expected a positive '
                         r'integer'),
