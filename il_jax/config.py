@@ -3,8 +3,9 @@
 import dataclasses
 import math
 
-from il_jax.envs.validation import (check_choice, check_fraction,
-                                    check_non_negative, check_positive)
+from il_jax.envs.validation import (check_choice, check_finite,
+                                    check_fraction, check_non_negative,
+                                    check_positive)
 
 BETA_SCHEDULES = ('dagger', 'constant', 'linear', 'exponential')
 
@@ -74,7 +75,7 @@ class ImitationConfig:
                  'eval_episodes', 'episode_length'):
       check_positive(name, getattr(self, name), integer=True)
     check_positive('learning_rate', self.learning_rate)
-    check_positive('max_grad_norm', self.max_grad_norm)
+    check_positive('max_grad_norm', self.max_grad_norm, allow_inf=True)
     check_choice('beta_schedule', self.beta_schedule, BETA_SCHEDULES)
     for name in ('beta', 'beta_decay'):
       check_fraction(name, getattr(self, name))
@@ -141,8 +142,6 @@ class HGDAggerConfig(ImitationConfig):
     check_choice('release', self.release, RELEASE_RULES)
     check_positive('min_control_steps', self.min_control_steps, integer=True)
     check_positive('release_tolerance', self.release_tolerance)
-    if self.threshold is not None and not isinstance(self.threshold,
-                                                     (int, float)):
-      raise ValueError(f'threshold={self.threshold!r} is not valid; expected '
-                       'a number or None.')
+    if self.threshold is not None:
+      check_finite('threshold', self.threshold)
     check_fraction('threshold_quantile', self.threshold_quantile)

@@ -155,4 +155,4 @@ def _row(experiment_name: str, r: dict) -> list[str]:
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run_app(main)
