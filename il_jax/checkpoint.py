@@ -161,8 +161,9 @@ class Checkpointer:
       axis = dataset.size.ndim  # rows follow the batch (seed) axes
       for name, rows in _rows(dataset).items():
         names.append(f'{index}/{name}')
-        arrays.append(np.asarray(_to_host(
-            jax.lax.slice_in_dim(rows, lo, hi, axis=axis))))
+        # A traced start: one compiled slice for every save of this size.
+        arrays.append(np.asarray(_to_host(jax.lax.dynamic_slice_in_dim(
+            rows, jnp.int32(lo), hi - lo, axis=axis))))
     record = {'step': step, 'spans': spans, 'names': names,
               'sha256': digest(arrays)}
     if jax.process_index() == 0:

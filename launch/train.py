@@ -25,7 +25,8 @@ import launch
 _ALGO = flags.DEFINE_string('algo', 'dagger',
                             f'One of {sorted(experiment.ALGORITHMS)}.')
 _ENV = flags.DEFINE_string(
-    'env', 'tightrope', f'Environment, one of {envs.registered_names()}.')
+    'env', 'tightrope',
+    f'Environment, one of {list(envs.registered_names())}.')
 _ENV_OPTIONS = flags.DEFINE_list(
     'env_options', [], 'Environment options as name=value, e.g. '
     'solver=faithful,version=v5.')
@@ -34,7 +35,8 @@ _EXPERT = flags.DEFINE_string(
     "expert's name or an export directory (`<workdir>/expert` of "
     "launch.train_expert); unset: the environment's own.")
 _POLICY = flags.DEFINE_string(
-    'policy', 'mlp', f'Policy family, one of {policies.registered_names()}.')
+    'policy', 'mlp',
+    f'Policy family, one of {list(policies.registered_names())}.')
 _N_LAYERS = flags.DEFINE_integer('n_layers', 2, 'Hidden layers.')
 _SIZE = flags.DEFINE_integer('size', 64, 'Units per hidden layer.')
 _ACTIVATION = flags.DEFINE_string('activation', 'tanh', 'Hidden activation.')
