@@ -3,9 +3,8 @@
 import dataclasses
 import math
 
-from il_jax.envs.validation import (check_choice, check_finite,
-                                    check_fraction, check_non_negative,
-                                    check_positive)
+from il_jax.envs.validation import (check_choice, check_fraction,
+                                    check_non_negative, check_positive)
 
 BETA_SCHEDULES = ('dagger', 'constant', 'linear', 'exponential')
 
@@ -142,6 +141,13 @@ class HGDAggerConfig(ImitationConfig):
     check_choice('release', self.release, RELEASE_RULES)
     check_positive('min_control_steps', self.min_control_steps, integer=True)
     check_positive('release_tolerance', self.release_tolerance)
-    if self.threshold is not None:
-      check_finite('threshold', self.threshold)
+    # A threshold of inf never intervenes and -inf always does; NaN would
+    # silently never intervene.
+    if self.threshold is not None and (
+        isinstance(self.threshold, bool) or
+        not isinstance(self.threshold, (int, float)) or
+        math.isnan(self.threshold)):
+      raise ValueError(f'threshold={self.threshold!r} is not valid; expected '
+                       'a number (inf: never intervene, -inf: always) or '
+                       'None.')
     check_fraction('threshold_quantile', self.threshold_quantile)

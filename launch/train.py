@@ -93,8 +93,9 @@ _RESUME = flags.DEFINE_bool(
 _OVERWRITE = flags.DEFINE_bool(
     'overwrite', False, 'Delete the run in --workdir (config, metrics, '
     'checkpoints) before starting a new one.')
-# Float flags for which inf is a setting (NaN never is).
-_INF_ALLOWED = ('max_grad_norm',)
+# Float flags for which inf is a setting (no clipping; a gate never or
+# always firing); NaN never is.
+_INF_ALLOWED = ('max_grad_norm', 'threshold')
 
 
 def _parse_value(text: str):
@@ -125,7 +126,7 @@ def check_float_flags() -> None:
     value = holder.value
     if not isinstance(value, float) or math.isfinite(value):
       continue
-    if not (value == math.inf and holder.name in _INF_ALLOWED):
+    if math.isnan(value) or holder.name not in _INF_ALLOWED:
       raise ValueError(f'--{holder.name}={value} is not valid; expected a '
                        'finite number.')
 

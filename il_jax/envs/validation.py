@@ -36,14 +36,6 @@ def check_non_negative(name: str, value: Any) -> None:
                      'non-negative number.')
 
 
-def check_finite(name: str, value: Any) -> None:
-  """Raises ValueError unless `value` is a finite number."""
-  if (isinstance(value, bool) or not isinstance(value, (int, float)) or
-      not math.isfinite(value)):
-    raise ValueError(f'{name}={value!r} is not valid; expected a finite '
-                     'number.')
-
-
 def check_fraction(name: str, value: Any, include_one: bool = True) -> None:
   """Raises ValueError unless `value` is a number in [0, 1] (in [0, 1) when
   not `include_one`: e.g. a decay of 1 would never move)."""
