@@ -50,7 +50,16 @@ setuptools.setup(
     name='il_jax',
     version='0.1.0',
     description='Imitation learning (BC, DAgger, HG-DAgger) in JAX/Flax on MJX.',
-    packages=setuptools.find_packages(include=['il_jax', 'il_jax.*']),
+    # launch/ (the absl entry points) and experiments/ (the named configs
+    # they run) install beside il_jax, so that `python -m launch.train` and
+    # the console scripts below work from any directory.
+    packages=setuptools.find_packages(
+        include=['il_jax', 'il_jax.*', 'launch', 'experiments']),
+    entry_points={'console_scripts': [
+        'il-jax-train = launch.entry_points:train',
+        'il-jax-sweep = launch.entry_points:sweep',
+        'il-jax-evaluate = launch.entry_points:evaluate',
+    ]},
     # Shipped experts: card, NumPy export and orbax parameters (whose files
     # nest up to four directories below the expert's).
     package_data={'il_jax': ['envs/assets/*.xml', 'experts/assets/*/*',

@@ -74,7 +74,7 @@ class ImitationConfig:
                  'eval_episodes', 'episode_length'):
       check_positive(name, getattr(self, name), integer=True)
     check_positive('learning_rate', self.learning_rate)
-    check_positive('max_grad_norm', self.max_grad_norm)
+    check_positive('max_grad_norm', self.max_grad_norm, allow_inf=True)
     check_choice('beta_schedule', self.beta_schedule, BETA_SCHEDULES)
     for name in ('beta', 'beta_decay'):
       check_fraction(name, getattr(self, name))
@@ -141,8 +141,13 @@ class HGDAggerConfig(ImitationConfig):
     check_choice('release', self.release, RELEASE_RULES)
     check_positive('min_control_steps', self.min_control_steps, integer=True)
     check_positive('release_tolerance', self.release_tolerance)
-    if self.threshold is not None and not isinstance(self.threshold,
-                                                     (int, float)):
+    # A threshold of inf never intervenes and -inf always does; NaN would
+    # silently never intervene.
+    if self.threshold is not None and (
+        isinstance(self.threshold, bool) or
+        not isinstance(self.threshold, (int, float)) or
+        math.isnan(self.threshold)):
       raise ValueError(f'threshold={self.threshold!r} is not valid; expected '
-                       'a number or None.')
+                       'a number (inf: never intervene, -inf: always) or '
+                       'None.')
     check_fraction('threshold_quantile', self.threshold_quantile)

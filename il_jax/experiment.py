@@ -7,11 +7,14 @@ time over all seeds (vmapped), writes metrics and a checkpoint after every
 iteration, and resumes from the last checkpoint of the same workdir.
 """
 
+import contextlib
 import dataclasses
 import json
 import math
 import os
+import shutil
 import time
+import uuid
 from types import MappingProxyType
 from collections.abc import Callable
 from typing import Any
@@ -23,8 +26,10 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from il_jax import envs, logging, policies
+from il_jax import workdir as workdirs
 from il_jax.algorithms import bc, dagger, hg_dagger
 from il_jax.checkpoint import Checkpointer
+from il_jax.compilation import compile_reported
 from il_jax.config import HGDAggerConfig, ImitationConfig
 from il_jax.experts import registry as experts
 from il_jax.envs.validation import check_choice, check_positive
@@ -42,6 +47,14 @@ EXPERT_PROBE_SIZE = 64
 # float32 networks agree to ~1e-6 across devices and XLA's threading; a
 # different expert moves its bounded actions by far more.
 EXPERT_PROBE_TOLERANCE = 1e-4
+# The run's id, written when it starts and into every checkpoint, so that a
+# resumed run restores only checkpoints that it wrote.
+RUN_ID_FILE = 'run_id'
+CHECKPOINT_DIR = 'checkpoints'
+# Everything a run writes in its workdir: what `overwrite` removes.
+RUN_FILES = (CONFIG_FILE, EXPERT_PROBE_FILE, RUN_ID_FILE, CHECKPOINT_DIR,
+             logging.METRICS_FILE, logging.CSV_FILE, logging.CURVE_FILE,
+             logging.TENSORBOARD_DIR)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,10 +210,34 @@ def _check_same_config(workdir: str, config: RunConfig) -> None:
     _fill_defaults(saved.setdefault('imitation', {}), current['imitation'],
                    type(config.imitation)())
     if saved != current:
-      changed = sorted(k for k in current if saved.get(k) != current[k])
+      changed = '; '.join(
+          f'{name}: {_show(old)} → {_show(new)}'
+          for name, old, new in _differences(saved, current))
       raise ValueError(
-          f'{workdir} holds a run with another config (differs in '
-          f'{changed}); use a new --workdir or the same flags to resume.')
+          f'{workdir} holds a run with another config ({changed}); use the '
+          'same flags to resume, --overwrite to replace it, or a new '
+          '--workdir.')
+
+
+_MISSING = object()
+
+
+def _show(value) -> str:
+  return '(unset)' if value is _MISSING else json.dumps(value)
+
+
+def _differences(saved: dict, current: dict, prefix: str = ''
+                 ) -> list[tuple[str, Any, Any]]:
+  """`(dotted name, saved value, current value)` of every leaf field that
+  differs, e.g. `('imitation.learning_rate', 0.005, 0.001)`."""
+  found = []
+  for name in sorted(set(saved) | set(current)):
+    old, new = saved.get(name, _MISSING), current.get(name, _MISSING)
+    if isinstance(old, dict) and isinstance(new, dict):
+      found += _differences(old, new, f'{prefix}{name}.')
+    elif old != new:
+      found.append((prefix + name, old, new))
+  return found
 
 
 def expert_probe(expert: Callable, observation_size: int
@@ -231,12 +268,82 @@ def _check_same_expert(workdir: str, expert: Callable) -> None:
         'a new --workdir.')
 
 
+def check_workdir_use(workdir: str, resume: bool, overwrite: bool) -> None:
+  """Raises ValueError if `workdir` holds a run (any of `RUN_FILES`) and
+  neither `resume` nor `overwrite` is given, or if both are."""
+  if resume and overwrite:
+    raise ValueError('--resume continues the run in --workdir and '
+                     '--overwrite deletes it: pass one of them.')
+  present = [name for name in RUN_FILES
+             if os.path.exists(os.path.join(workdir, name))]
+  if present and not (resume or overwrite):
+    raise ValueError(
+        f'{workdir} holds a run ({", ".join(present)}); pass --resume to '
+        'continue it, --overwrite to delete it and start again, or use a new '
+        '--workdir.')
+
+
+def _prepare_workdir(workdir: str, config: RunConfig, resume: bool,
+                     overwrite: bool) -> None:
+  """Refuses a workdir holding a run unless resuming it (with the same
+  config) or overwriting it (removing it); gives a new run its run id."""
+  check_workdir_use(workdir, resume, overwrite)
+  if overwrite:
+    for name in RUN_FILES:
+      path = os.path.join(workdir, name)
+      if os.path.isdir(path):
+        shutil.rmtree(path)
+      elif os.path.exists(path):
+        os.remove(path)
+  if resume:
+    _check_same_config(workdir, config)
+  has_checkpoints = resume and os.path.isdir(
+      os.path.join(workdir, CHECKPOINT_DIR)) and bool(
+          Checkpointer(workdir).all_steps())
+  if not has_checkpoints:
+    with open(os.path.join(workdir, RUN_ID_FILE), 'w') as f:
+      f.write(uuid.uuid4().hex)
+
+
+def _run_id(workdir: str) -> str | None:
+  try:
+    with open(os.path.join(workdir, RUN_ID_FILE)) as f:
+      return f.read().strip()
+  except FileNotFoundError:
+    return None
+
+
+def _divergence_message(i: int, losses: np.ndarray, rows: list[dict]) -> str:
+  """One line on a non-finite training loss at iteration `i` (`losses`:
+  `[num_seeds]`), with each diverged seed's last finite loss in `rows`."""
+  seeds = np.flatnonzero(~np.isfinite(losses))
+  last = []
+  for seed in seeds:
+    finite = [r for r in rows if r['Seed'] == seed and
+              math.isfinite(r['Training_Loss'])]
+    last.append(f"seed {seed}: {finite[-1]['Training_Loss']:.4g} at "
+                f"iteration {finite[-1]['Iteration']}" if finite else
+                f'seed {seed}: none')
+  return (f'Training_Loss is {losses[seeds[0]]} (not finite) at iteration '
+          f'{i} for seed(s) {seeds.tolist()}; last finite loss: '
+          f"{', '.join(last)}. Lower --learning_rate or set --max_grad_norm.")
+
+
 def run(config: RunConfig, workdir: str, resume: bool = False,
         stop_after: int | None = None, verbose: bool = True,
         keys: jax.Array | None = None,
         hparams: HyperParams | None = None,
-        progress: Callable[[int, dict], None] | None = None) -> list[dict]:
+        progress: Callable[[int, dict], None] | None = None,
+        overwrite: bool = False,
+        report: Callable[[str], None] | None = None) -> list[dict]:
   """Runs (or resumes) an experiment in `workdir`.
+
+  A workdir holding a run is refused unless `resume` (continue it, with the
+  same config) or `overwrite` (delete it and start again). Resuming restores
+  the newest intact checkpoint that this run wrote: a corrupt one is
+  reported and skipped for the one before it; with none at all a fresh run
+  starts, saying so. One process at a time may run in a workdir (see
+  `il_jax.workdir.lock`).
 
   The run has `config.num_seeds` members, vmapped in one program and split
   over all devices (see `member_sharding`). By default member m is seed m of
@@ -258,33 +365,50 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
       them).
     progress: called as `progress(i, metrics)` after every iteration, with
       the host metrics (each `[num_seeds]`).
+    overwrite: delete the run in `workdir` (every file a run writes) first.
+    report: called with one-line messages (compiling, resuming, a skipped
+      checkpoint); by default they are printed when `verbose`.
 
   Returns:
     The metric rows written so far (one per iteration and seed), on every
     process; only process 0 writes files other than checkpoints.
 
   Raises:
-    ValueError: for invalid configs, or a workdir holding another run.
-    FloatingPointError: when the training loss becomes NaN, naming the
-      iteration.
+    ValueError: for invalid configs; a workdir that cannot be written, is
+      in use, or holds a run (another config's, when resuming); or when no
+      checkpoint is intact (`il_jax.checkpoint.CheckpointError`). Each
+      message is one line.
+    FloatingPointError: when the training loss is NaN or infinite, naming
+      the iteration, the seeds and their last finite loss.
   """
-  env, _, expert, fns = build(config)
-  os.makedirs(workdir, exist_ok=True)
-  checkpointer = Checkpointer(workdir)
-  start = checkpointer.latest_step() if resume else None
-  if start is not None:
-    _check_same_config(workdir, config)
-    _check_same_expert(workdir, expert)
+  if resume and overwrite:
+    check_workdir_use(workdir, resume, overwrite)  # refuses both
+  built = build(config)  # every name and value is checked first
+  primary = is_primary_process()
+  if report is None:
+    report = ((lambda message: print(message, flush=True))
+              if verbose and primary else (lambda message: None))
+  if primary:
+    workdirs.check_writable(workdir)
+  else:
+    os.makedirs(workdir, exist_ok=True)
+  with workdirs.lock(workdir) if primary else contextlib.nullcontext():
+    return _run(config, workdir, built, resume, overwrite, stop_after,
+                verbose, keys, hparams, progress, report)
+
+
+def _run(config, workdir, built, resume, overwrite, stop_after, verbose,
+         keys, hparams, progress, report) -> list[dict]:
+  """`run` in a locked workdir."""
+  env, _, expert, fns = built
   # On several hosts every process computes, checkpoints (orbax coordinates
   # them) and gathers the metrics; only process 0 writes the other files.
   primary = is_primary_process()
   if primary:
-    with open(os.path.join(workdir, CONFIG_FILE), 'w') as f:
-      json.dump(config.to_json(), f, indent=2)
-    if start is None:
-      obs, actions = expert_probe(expert, env.observation_size)
-      np.savez(os.path.join(workdir, EXPERT_PROBE_FILE), obs=obs,
-               actions=actions)
+    _prepare_workdir(workdir, config, resume, overwrite)
+  if jax.process_count() > 1:
+    multihost_utils.sync_global_devices(f'il_jax: {workdir} prepared')
+  checkpointer = Checkpointer(workdir, run_id=_run_id(workdir))
 
   num = config.num_seeds
   if keys is None:
@@ -308,30 +432,41 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
   # Programs are compiled ahead of time, so that the first iteration's
   # timing is the iteration's alone; `Compile_Seconds` reports the rest.
   compile_seconds = 0.0
-  if start is None:
-    began = time.perf_counter()
+  restored = (checkpointer.restore_latest(
+      jax.eval_shape(init, keys, hparams), report) if resume else None)
+  if restored is not None:
+    _check_same_expert(workdir, expert)
+  if primary:
+    with open(os.path.join(workdir, CONFIG_FILE), 'w') as f:
+      json.dump(config.to_json(), f, indent=2)
+  if restored is None:
+    if resume:
+      report(f'No checkpoint in {workdir}: starting a fresh run.')
+    if primary:
+      obs, actions = expert_probe(expert, env.observation_size)
+      np.savez(os.path.join(workdir, EXPERT_PROBE_FILE), obs=obs,
+               actions=actions)
     with jax.set_mesh(mesh):  # traces the environments' split
-      init = init.lower(keys, hparams).compile()
-    compile_seconds += time.perf_counter() - began
-    state = init(keys, hparams)
+      init, compile_seconds = compile_reported(
+          init, keys, hparams, report=report,
+          name='the demonstrations and initial state')
+      state = init(keys, hparams)
     start = 0
   else:
-    state = checkpointer.restore(start, jax.eval_shape(init, keys, hparams))
+    start, state = restored
     state = jax.device_put(state, sharding)
-    if verbose and primary:
-      print(f'Resumed from iteration {start} in {workdir}')
-  began = time.perf_counter()
-  with jax.set_mesh(mesh):
-    iteration = iteration.lower(state, np.int32(start)).compile()
-  compile_seconds += time.perf_counter() - began
-  if verbose and primary:
-    print(f'Compiled in {compile_seconds:.1f} s.', flush=True)
-  writer = logging.MetricsWriter(workdir, resume_iteration=start,
-                                 primary=primary)
-
+    report(f'Resumed from iteration {start} in {workdir}')
   stop = config.imitation.n_iter
   if stop_after is not None:
     stop = min(stop, start + stop_after)
+  if start < stop:
+    with jax.set_mesh(mesh):
+      iteration, seconds = compile_reported(
+          iteration, state, np.int32(start),
+          name=f'the {config.algo} iteration', report=report)
+    compile_seconds += seconds
+  writer = logging.MetricsWriter(workdir, resume_iteration=start,
+                                 primary=primary)
   for i in range(start, stop):
     began = time.perf_counter()
     with jax.set_mesh(mesh):
@@ -345,9 +480,8 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
     metrics['Compile_Seconds'] = np.full(config.num_seeds, compile_seconds)
     compile_seconds = 0.0
     if not np.all(np.isfinite(metrics['Training_Loss'])):
-      raise FloatingPointError(
-          f'Training_Loss is NaN at iteration {i} '
-          f'(seeds {np.flatnonzero(~np.isfinite(metrics["Training_Loss"]))}).')
+      raise FloatingPointError(_divergence_message(
+          i, metrics['Training_Loss'], writer.rows))
     writer.write(metrics)
     checkpointer.save(i + 1, state)
     if verbose and primary:

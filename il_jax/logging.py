@@ -16,6 +16,7 @@ import numpy as np
 METRICS_FILE = 'metrics.jsonl'
 CSV_FILE = 'metrics.csv'
 CURVE_FILE = 'learning_curve.png'
+TENSORBOARD_DIR = 'tensorboard'
 
 
 def _rows(metrics: Mapping[str, np.ndarray]) -> list[dict]:
@@ -65,7 +66,7 @@ class MetricsWriter:
     try:
       import tensorboardX  # pylint: disable=g-import-not-at-top
       self._tensorboard = tensorboardX.SummaryWriter(
-          os.path.join(workdir, 'tensorboard'))
+          os.path.join(workdir, TENSORBOARD_DIR))
     except ImportError:
       pass
 
@@ -111,21 +112,47 @@ class MetricsWriter:
       self._tensorboard.close()
 
 
+# Returns averaged over the episodes that ended, with the metric that counts
+# them (None where the algorithms report no count).
+_RETURNS = (('eval return', 'Eval_AverageReturn', 'Eval_NumEpisodes'),
+            ('train return', 'Train_AverageReturn', 'Train_NumEpisodes'),
+            ('expert', 'Expert_AverageReturn', None))
+
+
 def progress_line(metrics: Mapping[str, np.ndarray]) -> str:
-  """A one-line summary: mean (and std over seeds, if several)."""
+  """A one-line summary: mean (and std over seeds, if several).
+
+  A return is NaN for a seed in which no episode ended; it is left out of
+  the mean, and a return no seed has shows as `-`. The number of episodes
+  that ended (summed over seeds) follows in brackets where it is reported,
+  else the number of seeds with one when some have none.
+  """
 
   def stat(name, fmt='.1f'):
-    values = np.asarray(metrics[name], np.float64)
-    if values.size == 1:
+    values = np.asarray(metrics[name], np.float64).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+      return '-'
+    if np.asarray(metrics[name]).size == 1:
       return format(values.item(), fmt)
     return f'{values.mean():{fmt}}±{values.std():{fmt}}'
 
+  def ended(name, count):
+    if count in metrics:
+      return f' ({int(np.sum(metrics[count]))} ep)'
+    values = np.asarray(metrics[name], np.float64).ravel()
+    finite = int(np.sum(np.isfinite(values)))
+    return '' if finite == values.size else (
+        f' ({finite}/{values.size} seeds)')
+
   iteration = int(np.asarray(metrics['Iteration']).flat[0])
-  line = (f'iter {iteration:3d}  eval return {stat("Eval_AverageReturn")}  '
-          f'train return {stat("Train_AverageReturn")}  '
-          f'expert {stat("Expert_AverageReturn")}  '
+  returns = '  '.join(f'{label} {stat(name)}{ended(name, count)}'
+                      for label, name, count in _RETURNS)
+  line = (f'iter {iteration:3d}  {returns}  '
           f'loss {stat("Training_Loss", ".4f")}  '
           f'data {int(np.asarray(metrics["Dataset_Size"]).flat[0])}')
+  if 'Intervention_Rate' in metrics:
+    line += f'  interventions {stat("Intervention_Rate", ".3f")}'
   if 'Env_Steps_Per_Second' in metrics:
     line += f'  {float(np.asarray(metrics["Env_Steps_Per_Second"]).flat[0]):,.0f} env-steps/s'
   return line
@@ -159,6 +186,7 @@ def plot_bands(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str,
     import matplotlib  # pylint: disable=g-import-not-at-top
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+    import matplotlib.ticker  # pylint: disable=g-import-not-at-top
   except ImportError:
     return None
   fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -174,6 +202,9 @@ def plot_bands(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str,
     ax.axhline(reference, color='k', linestyle='--', label='expert')
   if log_x:
     ax.set_xscale('log')
+  elif all(np.all(np.equal(np.mod(x, 1), 0)) for x, _ in curves.values()):
+    # Iterations are whole numbers: no tick at 2.5.
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
   ax.set_xlabel(xlabel)
   ax.set_ylabel(ylabel)
   fig.suptitle(title)  # over the figure: a long title overflows the axes

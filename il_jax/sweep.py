@@ -282,15 +282,18 @@ class Progress:
 
 
 def run_group(g: Group, workdir: str, resume: bool = False,
-              stop_after: int | None = None, progress: bool = True
-              ) -> list[dict]:
-  """Runs (or resumes) one group in `workdir`; returns its metric rows
-  (`Seed` is the member index of `members.json`).
+              stop_after: int | None = None, progress: bool = True,
+              overwrite: bool = False) -> list[dict]:
+  """Runs (or resumes, or overwrites) one group in `workdir`; returns its
+  metric rows (`Seed` is the member index of `members.json`). Progress and
+  the programs it compiles are printed, prefixed with the group's name.
 
   Raises:
-    ValueError: when resuming a workdir whose members differ.
+    ValueError: when `workdir` holds a run and neither `resume` nor
+      `overwrite` is given, or when resuming a workdir whose members differ.
   """
   os.makedirs(workdir, exist_ok=True)
+  experiment.check_workdir_use(workdir, resume, overwrite)
   members = g.members_json()
   path = os.path.join(workdir, MEMBERS_FILE)
   if resume and os.path.exists(path):
@@ -301,11 +304,14 @@ def run_group(g: Group, workdir: str, resume: bool = False,
   if experiment.is_primary_process():
     with open(path, 'w') as f:
       json.dump(members, f, indent=2)
+  shown = progress and experiment.is_primary_process()
   return experiment.run(
       g.config, workdir, resume=resume, stop_after=stop_after, verbose=False,
       keys=g.keys(), hparams=g.hparams(),
-      progress=Progress(g.name, g.config.imitation.n_iter)
-      if progress and experiment.is_primary_process() else None)
+      progress=Progress(g.name, g.config.imitation.n_iter) if shown else None,
+      overwrite=overwrite,
+      report=(lambda message: print(f'[{g.name}] {message}', flush=True))
+      if shown else None)
 
 
 def write_plan(groups: Sequence[Group], workdir: str) -> None:
@@ -458,12 +464,12 @@ def submit_slurm(groups: Sequence[Group], workdir: str, executor,
 
 
 def run_local(groups: Sequence[Group], workdir: str, resume: bool = False,
-              progress: bool = True) -> None:
+              progress: bool = True, overwrite: bool = False) -> None:
   """Runs the groups one after the other on this machine's devices."""
   for g in groups:
     began = time.perf_counter()
     run_group(g, os.path.join(workdir, g.name), resume=resume,
-              progress=progress)
+              progress=progress, overwrite=overwrite)
     if progress:
       print(f'[{g.name}] done in {time.perf_counter() - began:.0f} s',
             flush=True)

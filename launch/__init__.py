@@ -1,7 +1,9 @@
-"""absl-flag entry points; run them as modules from the repo root: `python -m launch.train`."""
+"""absl-flag entry points: `python -m launch.train`, or after `pip install`
+the console scripts `il-jax-train`, `il-jax-sweep`, `il-jax-evaluate`."""
 
 import importlib.util
 import os
+import sys
 
 from absl import app
 from absl import flags
@@ -11,7 +13,7 @@ from absl import logging
 # graphs) that capture `while` loops and conditionals, with loops of known
 # trip count unrolled inside the graph, so a loop trip no longer waits on
 # the host. On an H200 they take the `gpu` Walker2d step at 8192
-# environments from 13.5 to 7.6 ms (BENCHMARKS.md, "GPU probe").
+# environments from 13.5 to 7.6 ms (BENCHMARKS.md, "Sequential work").
 GPU_XLA_FLAGS = (
     '--xla_gpu_enable_command_buffer=+WHILE,+CONDITIONAL',
     '--xla_gpu_graph_min_graph_size=1',
@@ -28,6 +30,40 @@ _COMPILATION_CACHE = flags.DEFINE_string(
         'il_jax', 'xla'),
     "JAX's persistent compilation cache: a program compiled once on this "
     'machine loads from here in later runs; "" turns it off.')
+
+_HELP_FLAGS = ('--help', '-help', '-?', '--helpshort', '-helpshort',
+               '--helpfull', '-helpfull')
+
+
+def run_app(main) -> None:
+  """`absl.app.run(main)`, with errors a user reads in one line.
+
+  A usage error (`app.UsageError`) prints `<program>: error: <message>` to stderr and exits with
+  status 2, without absl's page of help; a diverged run
+  (FloatingPointError) prints its one line and exits with status 1;
+  `--help` exits with status 0 (absl's exits with 1).
+  """
+
+  def main_with_one_line_errors(argv):
+    spec = getattr(sys.modules['__main__'], '__spec__', None)
+    program = spec.name if spec else os.path.basename(sys.argv[0])
+    try:
+      return main(argv)
+    except app.UsageError as error:
+      print(f'{program}: error: {error}', file=sys.stderr)
+      sys.exit(2)
+    except FloatingPointError as error:
+      print(f'{program}: diverged: {error}', file=sys.stderr)
+      sys.exit(1)
+
+  try:
+    app.run(main_with_one_line_errors)
+  except SystemExit as exit_:
+    asked_for_help = any(arg.split('=')[0] in _HELP_FLAGS
+                         for arg in sys.argv[1:])
+    if exit_.code == 1 and asked_for_help:
+      sys.exit(0)
+    raise
 
 
 def quiet_logs() -> None:

@@ -208,4 +208,4 @@ def main(_):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run_app(main)

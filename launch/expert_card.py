@@ -184,4 +184,4 @@ def _other_experts(name: str | None) -> list[str]:
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run_app(main)

@@ -212,4 +212,4 @@ def _append_rows(r: dict, expert_names, gymnasium: dict) -> None:
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run_app(main)

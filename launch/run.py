@@ -105,4 +105,4 @@ def main(_):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run_app(main)

@@ -34,6 +34,8 @@ _BACKEND = flags.DEFINE_enum('backend', 'local', ['local', 'slurm'],
 _DRY_RUN = flags.DEFINE_bool('dry_run', False, 'Print the plan and stop.')
 _RESUME = flags.DEFINE_bool('resume', False,
                             'Continue every group from its last checkpoint.')
+_OVERWRITE = flags.DEFINE_bool(
+    'overwrite', False, "Delete every group's run in --workdir first.")
 _AGGREGATE_ONLY = flags.DEFINE_bool(
     'aggregate_only', False, 'Only gather the metrics under --workdir.')
 _MAX_MEMBERS = flags.DEFINE_integer(
@@ -113,7 +115,11 @@ def main(_):
     return
   sweep.write_plan(groups, workdir)
   if _BACKEND.value == 'local':
-    sweep.run_local(groups, workdir, resume=_RESUME.value)
+    try:
+      sweep.run_local(groups, workdir, resume=_RESUME.value,
+                      overwrite=_OVERWRITE.value)
+    except ValueError as error:
+      raise app.UsageError(str(error)) from None
   else:
     executor = sweep.slurm_executor(os.path.join(workdir, 'slurm'),
                                     **slurm_parameters(len(groups)))
@@ -135,4 +141,4 @@ def _print_results(paths: dict) -> None:
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run_app(main)

@@ -5,21 +5,28 @@
   python -m launch.train --algo=hg_dagger --gate=safety --env=tightrope \
       --workdir=runs/tightrope_hg
   python -m launch.train ... --resume     # continue an interrupted run
+  python -m launch.train ... --overwrite  # delete the run there, start again
 
 Writes config.json, metrics.jsonl, metrics.csv, TensorBoard events, orbax
-checkpoints and learning_curve.png to --workdir.
+checkpoints and learning_curve.png to --workdir. A workdir holding a run is
+refused without --resume or --overwrite; --resume on a workdir without a
+checkpoint says so and starts a fresh run.
 """
+
+import math
 
 from absl import app, flags
 
-from il_jax import experiment
+from il_jax import envs, experiment, policies
 from il_jax.config import (BETA_SCHEDULES, GATES, RELEASE_RULES,
                            HGDAggerConfig, ImitationConfig)
 import launch
 
 _ALGO = flags.DEFINE_string('algo', 'dagger',
                             f'One of {sorted(experiment.ALGORITHMS)}.')
-_ENV = flags.DEFINE_string('env', 'tightrope', 'Environment name.')
+_ENV = flags.DEFINE_string(
+    'env', 'tightrope',
+    f'Environment, one of {list(envs.registered_names())}.')
 _ENV_OPTIONS = flags.DEFINE_list(
     'env_options', [], 'Environment options as name=value, e.g. '
     'solver=faithful,version=v5.')
@@ -27,7 +34,9 @@ _EXPERT = flags.DEFINE_string(
     'expert', None, "The expert that demonstrates and labels: a shipped "
     "expert's name or an export directory (`<workdir>/expert` of "
     "launch.train_expert); unset: the environment's own.")
-_POLICY = flags.DEFINE_string('policy', 'mlp', 'Policy family.')
+_POLICY = flags.DEFINE_string(
+    'policy', 'mlp',
+    f'Policy family, one of {list(policies.registered_names())}.')
 _N_LAYERS = flags.DEFINE_integer('n_layers', 2, 'Hidden layers.')
 _SIZE = flags.DEFINE_integer('size', 64, 'Units per hidden layer.')
 _ACTIVATION = flags.DEFINE_string('activation', 'tanh', 'Hidden activation.')
@@ -78,8 +87,15 @@ _RELEASE_TOLERANCE = flags.DEFINE_float(
 _SEED = flags.DEFINE_integer('seed', 0, 'Random seed.')
 _NUM_SEEDS = flags.DEFINE_integer('num_seeds', 1, 'Seeds, vmapped.')
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory.')
-_RESUME = flags.DEFINE_bool('resume', False,
-                            'Continue from the last checkpoint in --workdir.')
+_RESUME = flags.DEFINE_bool(
+    'resume', False, 'Continue from the newest intact checkpoint in '
+    '--workdir; without one, say so and start a fresh run.')
+_OVERWRITE = flags.DEFINE_bool(
+    'overwrite', False, 'Delete the run in --workdir (config, metrics, '
+    'checkpoints) before starting a new one.')
+# Float flags for which inf is a setting (no clipping; a gate never or
+# always firing); NaN never is.
+_INF_ALLOWED = ('max_grad_norm', 'threshold')
 
 
 def _parse_value(text: str):
@@ -102,9 +118,22 @@ def parse_options(items: list[str]) -> tuple[tuple[str, object], ...]:
   return tuple(sorted(options))
 
 
+def check_float_flags() -> None:
+  """Raises ValueError for a float flag of this module set to NaN or inf
+  (inf only where it means something: `_INF_ALLOWED`)."""
+  for holder in (v for v in globals().values()
+                 if isinstance(v, flags.FlagHolder)):
+    value = holder.value
+    if not isinstance(value, float) or math.isfinite(value):
+      continue
+    if math.isnan(value) or holder.name not in _INF_ALLOWED:
+      raise ValueError(f'--{holder.name}={value} is not valid; expected a '
+                       'finite number.')
+
+
 def config_from_flags() -> experiment.RunConfig:
   """The run's config; raises ValueError for any bad flag."""
-  from il_jax import envs  # pylint: disable=g-import-not-at-top
+  check_float_flags()
   envs.env_class(_ENV.value)  # unknown env: fail with the list of names
   episode_length = (_EPISODE_LENGTH.value or
                     envs.env_class(_ENV.value).default_episode_length)
@@ -144,11 +173,12 @@ def main(_):
     raise app.UsageError('--workdir is required.')
   try:
     # Every name, option and size is validated before anything compiles.
-    experiment.run(config_from_flags(), _WORKDIR.value, resume=_RESUME.value)
+    experiment.run(config_from_flags(), _WORKDIR.value, resume=_RESUME.value,
+                   overwrite=_OVERWRITE.value)
   except ValueError as error:
-    raise app.UsageError(str(error)) from error
+    raise app.UsageError(str(error)) from None
   print(f'Results in {_WORKDIR.value}')
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run_app(main)

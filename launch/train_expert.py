@@ -450,4 +450,4 @@ def _export(workdir, env, trainer, config, env_options, chosen: BestPolicy,
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run_app(main)

@@ -376,4 +376,4 @@ def _export(workdir, learner, config, state, row, version):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  launch.run_app(main)

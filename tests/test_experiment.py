@@ -2,8 +2,12 @@
 
 import dataclasses
 import json
+import math
 import os
+import re
 import shutil
+import socket
+import subprocess
 
 import pytest
 
@@ -12,7 +16,8 @@ import numpy as np
 
 from il_jax import experiment
 from il_jax import experts
-from il_jax.config import ImitationConfig
+from il_jax import workdir as workdirs
+from il_jax.config import HGDAggerConfig, ImitationConfig
 from il_jax.experts import ppo_networks
 from expert_exports import SPEC, write_export
 from metric_rows import without_timing
@@ -130,15 +135,14 @@ def test_resume_accepts_a_run_written_before_a_field_at_its_default(
   assert without_timing(rows) == without_timing(expected)
   # A field missing from the saved config but set off its default in this
   # one asks for another run.
-  with pytest.raises(ValueError, match=r"another config \(differs in "
-                     r"\['imitation'\]\)"):
+  with pytest.raises(ValueError, match=r'another config \(imitation.ema_decay: '
+                     r'0.0 → 0.5\)'):
     experiment.run(
         _config(imitation=dataclasses.replace(SMALL, ema_decay=0.5)), older,
         resume=True, verbose=False)
   expert_dir = str(tmp_path / 'expert')
   write_export(expert_dir)
-  with pytest.raises(ValueError, match=r"another config \(differs in "
-                     r"\['expert'\]\)"):
+  with pytest.raises(ValueError, match=r'another config \(expert: null → '):
     experiment.run(_config(expert=expert_dir), older, resume=True,
                    verbose=False)
 
@@ -213,13 +217,197 @@ def test_bad_run_configs_fail_clearly(overrides, message):
     ('demo_noise', -0.1, 'demo_noise=-0.1 is not valid'),
     ('ema_decay', 1.0, r'ema_decay=1.0 is not valid; expected a number in '
                        r'\[0, 1\)'),
+    ('learning_rate', math.nan, 'learning_rate=nan is not valid'),
+    ('learning_rate', math.inf, 'learning_rate=inf is not valid'),
+    ('max_grad_norm', math.nan, 'max_grad_norm=nan is not valid'),
+    ('demo_noise', math.inf, 'demo_noise=inf is not valid'),
+    ('beta_decay', math.nan, 'beta_decay=nan is not valid'),
 ])
 def test_bad_imitation_configs_fail_clearly(field, value, message):
   with pytest.raises(ValueError, match=message):
     ImitationConfig(**{'num_envs': 2, field: value})
 
 
+@pytest.mark.parametrize('field, value', [
+    ('threshold', math.nan),
+    ('threshold_quantile', math.nan), ('release_tolerance', math.inf),
+    ('learning_rate', -math.inf)])
+def test_hg_dagger_floats_reject_nan_and_inf(field, value):
+  with pytest.raises(ValueError, match=f'{field}={value} is not valid'):
+    HGDAggerConfig(**{field: value})
+
+
+def test_an_unbounded_gradient_clip_is_still_allowed():
+  assert ImitationConfig(max_grad_norm=math.inf).max_grad_norm == math.inf
+
+
 def test_a_dataset_that_cannot_fit_fails_before_compiling(tmp_path):
   huge = ImitationConfig(n_iter=10**6, num_envs=1000, steps_per_iter=10**6)
   with pytest.raises(ValueError, match='The dataset needs .* GiB'):
     experiment.run(_config(imitation=huge), str(tmp_path), verbose=False)
+
+
+def _flip_a_bit(path):
+  with open(path, 'r+b') as f:
+    f.seek(os.path.getsize(path) // 2)
+    byte = f.read(1)
+    f.seek(-1, os.SEEK_CUR)
+    f.write(bytes([byte[0] ^ 1]))
+
+
+def test_a_workdir_holding_a_run_is_refused_and_left_untouched(
+    uninterrupted):
+  workdir, _ = uninterrupted
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    metrics = f.read()
+  steps = sorted(os.listdir(os.path.join(workdir, 'checkpoints')))
+  with pytest.raises(ValueError, match=r'holds a run \(config.json, .*\); '
+                     'pass --resume to continue it, --overwrite to delete it'):
+    experiment.run(_config(algo='bc'), workdir, verbose=False)
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    assert f.read() == metrics
+  assert sorted(os.listdir(os.path.join(workdir, 'checkpoints'))) == steps
+
+
+def test_overwrite_removes_the_old_run_so_resume_cannot_restore_it(
+    uninterrupted, tmp_path):
+  # The issue's case: a new run with another learning rate, killed before
+  # its first checkpoint, then resumed.
+  workdir, _ = uninterrupted
+  used = str(tmp_path / 'used')
+  shutil.copytree(workdir, used)
+  other = _config(imitation=dataclasses.replace(
+      SMALL, n_iter=2, learning_rate=1e-3))
+  experiment.run(other, used, overwrite=True, stop_after=0, verbose=False)
+  assert os.listdir(os.path.join(used, 'checkpoints')) == []
+  assert not os.path.exists(os.path.join(used, 'metrics.csv'))
+  messages = []
+  resumed = experiment.run(other, used, resume=True, report=messages.append)
+  assert messages[0] == f'No checkpoint in {used}: starting a fresh run.'
+  fresh = experiment.run(other, str(tmp_path / 'fresh'), verbose=False)
+  assert without_timing(resumed) == without_timing(fresh)
+
+
+def test_resume_skips_a_corrupt_checkpoint_and_still_reproduces_the_run(
+    uninterrupted, tmp_path):
+  _, expected = uninterrupted
+  workdir = str(tmp_path)
+  experiment.run(_config(), workdir, stop_after=3, verbose=False)
+  checkpoints = os.path.join(workdir, 'checkpoints')
+  # The newest checkpoint's dataset rows: one flipped bit.
+  chunk = os.path.join(checkpoints, 'dataset', '3')
+  _flip_a_bit(os.path.join(chunk, max(
+      os.listdir(chunk), key=lambda n: os.path.getsize(os.path.join(chunk,
+                                                                    n)))))
+  messages = []
+  resumed = experiment.run(_config(), workdir, resume=True,
+                           report=messages.append)
+  assert messages[0] == (
+      f'Checkpoint 3 in {checkpoints} needs dataset chunk dataset/3, which '
+      'fails its checksum: skipped, restoring checkpoint 2 instead.')
+  assert messages[1] == f'Resumed from iteration 2 in {workdir}'
+  assert without_timing(resumed) == without_timing(expected)
+
+
+def test_resume_refuses_in_one_line_when_no_checkpoint_is_intact(tmp_path):
+  workdir = str(tmp_path)
+  config = _config(imitation=dataclasses.replace(SMALL, n_iter=2))
+  experiment.run(config, workdir, stop_after=1, verbose=False)
+  step = os.path.join(workdir, 'checkpoints', '1', 'state')
+  for root, _, names in os.walk(step):
+    for name in names:
+      path = os.path.join(root, name)
+      with open(path, 'r+b') as f:
+        f.truncate(os.path.getsize(path) // 2)
+  with pytest.raises(ValueError) as error:
+    experiment.run(config, workdir, resume=True, verbose=False)
+  message = str(error.value)
+  assert '\n' not in message
+  assert message.startswith('No intact checkpoint in ')
+  assert 'Checkpoint 1 cannot be read' in message
+
+
+def test_resume_of_an_hg_dagger_run_reproduces_it(tmp_path):
+  # Seeds aggregate different numbers of rows: the dataset chunks of the
+  # incremental saves overlap, and rebuild every seed's dataset exactly.
+  config = _config(algo='hg_dagger', policy='mlp', imitation=HGDAggerConfig(
+      **dataclasses.asdict(SMALL)))
+  expected = experiment.run(config, str(tmp_path / 'whole'), verbose=False)
+  sizes = {r['Dataset_Size'] for r in expected if r['Iteration'] == 3}
+  assert len(sizes) == 2
+  workdir = str(tmp_path / 'resumed')
+  experiment.run(config, workdir, stop_after=2, verbose=False)
+  resumed = experiment.run(config, workdir, resume=True, verbose=False)
+  assert without_timing(resumed) == without_timing(expected)
+
+
+def test_a_locked_workdir_is_refused_naming_its_holder(tmp_path):
+  workdir = str(tmp_path)
+  with workdirs.lock(workdir):
+    with pytest.raises(ValueError, match=rf'{workdir} is in use by process '
+                       rf'{os.getpid()} on {socket.gethostname()}'):
+      experiment.run(_config(), workdir, verbose=False)
+
+
+def test_a_lock_left_by_a_dead_process_is_broken(tmp_path):
+  workdir = str(tmp_path)
+  with open(os.path.join(workdir, workdirs.LOCK_FILE), 'w') as f:
+    json.dump({'pid': _exited_pid(), 'host': socket.gethostname()}, f)
+  with workdirs.lock(workdir):
+    with open(os.path.join(workdir, workdirs.LOCK_FILE)) as f:
+      assert json.load(f)['pid'] == os.getpid()
+  assert not os.path.exists(os.path.join(workdir, workdirs.LOCK_FILE))
+
+
+def _exited_pid() -> int:
+  child = subprocess.Popen(['true'])
+  child.wait()
+  return child.pid
+
+
+@pytest.mark.parametrize('kind', ['file', 'below_a_file', 'not_writable'])
+def test_a_bad_workdir_is_refused_in_one_line_naming_it(tmp_path, kind,
+                                                        monkeypatch):
+  path = str(tmp_path / 'file')
+  with open(path, 'w') as f:
+    f.write('not a directory')
+  workdir = {'file': path, 'below_a_file': os.path.join(path, 'run'),
+             'not_writable': str(tmp_path)}[kind]
+  if kind == 'not_writable':  # root may write anywhere: ask os.access
+    monkeypatch.setattr(os, 'access', lambda *_: False)
+  with pytest.raises(ValueError, match=rf'^--workdir={workdir} ') as error:
+    experiment.run(_config(), workdir, verbose=False)
+  assert '\n' not in str(error.value)
+
+
+def test_divergence_is_one_line_with_the_seeds_and_last_finite_loss():
+  rows = [{'Seed': s, 'Iteration': i, 'Training_Loss': 0.5 + i + s}
+          for i in range(2) for s in range(2)]
+  message = experiment._divergence_message(  # pylint: disable=protected-access
+      2, np.array([1.0, np.inf]), rows)
+  assert message == (
+      'Training_Loss is inf (not finite) at iteration 2 for seed(s) [1]; '
+      'last finite loss: seed 1: 2.5 at iteration 1. Lower --learning_rate '
+      'or set --max_grad_norm.')
+
+
+def test_a_diverged_run_raises_floating_point_error(tmp_path):
+  config = _config(imitation=dataclasses.replace(
+      SMALL, n_iter=2, learning_rate=1e30))
+  with pytest.raises(FloatingPointError, match=r'not finite\) at iteration'):
+    experiment.run(config, str(tmp_path), verbose=False)
+  # The run's lock went with it.
+  assert not os.path.exists(os.path.join(str(tmp_path), workdirs.LOCK_FILE))
+
+
+def test_every_program_compiled_is_reported(tmp_path):
+  messages = []
+  config = _config(imitation=dataclasses.replace(SMALL, n_iter=1))
+  experiment.run(config, str(tmp_path), report=messages.append)
+  assert messages[0] == ('compiling the demonstrations and initial state '
+                         '(first call)...')
+  assert re.fullmatch(r'compiled the demonstrations and initial state in '
+                      r'\d+\.\d s', messages[1])
+  assert messages[2] == 'compiling the dagger iteration (first call)...'
+  assert re.fullmatch(r'compiled the dagger iteration in \d+\.\d s',
+                      messages[3])

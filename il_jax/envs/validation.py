@@ -1,5 +1,6 @@
 """Checks shared by every environment: clear errors for bad options and actions."""
 
+import math
 from collections.abc import Collection
 from typing import Any
 
@@ -14,19 +15,24 @@ def check_choice(name: str, value: Any, choices: Collection[Any]) -> None:
         f'{name}={value!r} is not valid; expected one of {sorted(choices)}.')
 
 
-def check_positive(name: str, value: Any, integer: bool = False) -> None:
-  """Raises ValueError unless `value` is a positive number (or integer)."""
+def check_positive(name: str, value: Any, integer: bool = False,
+                   allow_inf: bool = False) -> None:
+  """Raises ValueError unless `value` is a positive number (or integer),
+  finite unless `allow_inf` (NaN never is: it passes `value <= 0`)."""
   kind = int if integer else (int, float)
-  if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
-    expected = 'a positive integer' if integer else 'a positive number'
+  if (isinstance(value, bool) or not isinstance(value, kind) or
+      not value > 0 or (value == math.inf and not allow_inf)):
+    expected = ('a positive integer' if integer else
+                'a positive number' + (' or inf' if allow_inf else
+                                       ' (finite)'))
     raise ValueError(f'{name}={value!r} is not valid; expected {expected}.')
 
 
 def check_non_negative(name: str, value: Any) -> None:
-  """Raises ValueError unless `value` is a number >= 0 (NaN is not)."""
+  """Raises ValueError unless `value` is a finite number >= 0."""
   if (isinstance(value, bool) or not isinstance(value, (int, float)) or
-      not value >= 0):
-    raise ValueError(f'{name}={value!r} is not valid; expected a '
+      not 0 <= value < math.inf):
+    raise ValueError(f'{name}={value!r} is not valid; expected a finite, '
                      'non-negative number.')
 
 
