@@ -43,7 +43,8 @@ SECTION = 'Checkpoint cost'
 _NUM_SEEDS = flags.DEFINE_integer('num_seeds', 5, 'Seeds (vmapped members).')
 _ENV_STEPS_PER_SECOND = flags.DEFINE_float(
     'env_steps_per_second', 1.3e6, 'GPU env-steps/s assumed for the '
-    "iteration's estimate (Walker2d, fast preset, on an H200).")
+    "iteration's estimate (Walker2d with Euler and 2 Newton iterations, "
+    'GPU XLA flags, 8192 environments, on an H200: BENCHMARKS.md).')
 _GRAD_STEP_SECONDS = flags.DEFINE_float(
     'grad_step_seconds', 2e-4, 'GPU seconds per gradient step (all seeds '
     'vmapped) assumed for the estimate.')
