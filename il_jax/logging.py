@@ -154,7 +154,11 @@ def progress_line(metrics: Mapping[str, np.ndarray]) -> str:
   if 'Intervention_Rate' in metrics:
     line += f'  interventions {stat("Intervention_Rate", ".3f")}'
   if 'Env_Steps_Per_Second' in metrics:
-    line += f'  {float(np.asarray(metrics["Env_Steps_Per_Second"]).flat[0]):,.0f} env-steps/s'
+    # One figure for the program: all seeds' env steps per second together.
+    speed = float(np.asarray(metrics['Env_Steps_Per_Second']).flat[0])
+    seeds = np.asarray(metrics['Env_Steps_Per_Second']).size
+    line += f'  {speed:,.0f} env-steps/s' + (
+        f' ({seeds} seeds)' if seeds > 1 else '')
   return line
 
 
