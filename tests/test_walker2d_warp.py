@@ -182,3 +182,55 @@ def test_auto_reset_batch_under_vmap_over_seeds_steps_each_seed_alone():
   # Auto-reset happened (episodes of 3 steps within 4) and the state kept its
   # shapes.
   assert np.asarray(batched[1][1]).any()
+
+
+@needs_warp
+@pytest.mark.slow
+def test_shipped_expert_return_agrees_across_implementations():
+  # Full 1000-step episodes from the same initial states. The returns need
+  # not match episode for episode (the `gpu` solves differ at impacts, and
+  # a walker's gait amplifies any difference), but their means must agree
+  # within the spread of one episode's return.
+  from il_jax import evaluation, experts  # pylint: disable=g-import-not-at-top
+  expert = experts.load('walker2d')
+  results = {}
+  for impl in ('jax', 'warp'):
+    start = time.perf_counter()
+    results[impl] = evaluation.evaluate_in(
+        expert, envs.make('walker2d', impl=impl), n_episodes=4)
+    print(impl, results[impl], f'{time.perf_counter() - start:.0f} s')
+  spread = max(results['jax']['return_std'], results['warp']['return_std'],
+               0.01 * results['jax']['return_mean'])
+  assert abs(results['jax']['return_mean'] -
+             results['warp']['return_mean']) <= spread, results
+
+
+@needs_warp
+@pytest.mark.slow
+@pytest.mark.parametrize('algo', ['bc', 'dagger'])
+def test_tiny_run_on_warp(algo, tmp_path):
+  from il_jax import experiment  # pylint: disable=g-import-not-at-top
+  from il_jax.config import ImitationConfig  # pylint: disable=g-import-not-at-top
+  config = experiment.RunConfig(
+      algo=algo, env='walker2d', env_options=(('impl', 'warp'),),
+      policy_options=(('size', 16),),
+      imitation=ImitationConfig(
+          n_iter=2, num_envs=2, expert_steps_per_env=50, steps_per_iter=100,
+          train_steps_per_iter=10, train_batch_size=16, eval_episodes=2,
+          episode_length=50))
+  rows = experiment.run(config, str(tmp_path), verbose=False)
+  assert [r['Iteration'] for r in rows] == [0, 1]
+  assert all(np.isfinite(r['Eval_AverageReturn']) for r in rows)
+  # The expert walks on Warp too (the 50-step demonstrations' return).
+  assert rows[-1]['Expert_AverageReturn'] > 50
+
+
+def test_a_sweep_over_impl_makes_one_program_per_implementation():
+  from il_jax import sweep  # pylint: disable=g-import-not-at-top
+  runs = sweep.expand({'base': {'env': 'walker2d'},
+                       'grid': {'env_options': [{'impl': 'jax'},
+                                                {'impl': 'warp'}]},
+                       'seeds': 2})
+  groups = sweep.group(runs)
+  assert sorted(dict(g.config.env_options)['impl'] for g in groups) == [
+      'jax', 'warp']

@@ -84,10 +84,12 @@ def make_physics(mj_model: mujoco.MjModel, frame_skip: int):
   from mujoco import mjx  # pylint: disable=g-import-not-at-top
   from mujoco.mjx.third_party.mujoco_warp._src.types import OverflowType  # pylint: disable=g-import-not-at-top
   model = mjx.put_model(mj_model, impl='warp')
-  # The presets stop the solver after a few iterations on purpose; Warp would
-  # print a warning for it at every step. Buffer overflows still warn.
+  # The presets stop the solver and its line search after a few iterations
+  # on purpose; Warp would print a warning for it at every step. Buffer
+  # overflows still warn.
   opt = model.opt._impl  # pylint: disable=protected-access
-  opt = opt.replace(warn_overflow=opt.warn_overflow & ~OverflowType.ITERATIONS)
+  truncation = OverflowType.ITERATIONS | OverflowType.LS_ITERATIONS
+  opt = opt.replace(warn_overflow=opt.warn_overflow & ~truncation)
   model = model.replace(opt=model.opt.replace(_impl=opt))
   per_world = contacts_per_world(mj_model)
   njmax = constraints_per_world(mj_model)
