@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-all run bench fidelity wheels clean
+.PHONY: install test test-all run bench fidelity wheels wheels-warp clean
 
 install: $(STAMP)
 
@@ -42,6 +42,15 @@ wheels:
 	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: \
 		--python-version 3.12 --implementation cp $(WHEEL_PLATFORMS) \
 		-d .whl -r launch/device_requirements.txt
+
+# warp-lang for impl='warp' on the GPU machine, apart from `wheels`: its
+# ~149 MB wheel is over the 64 MiB a device call carries, so it cannot travel
+# with the others today (launch/device_requirements_warp.txt).
+wheels-warp:
+	mkdir -p .whl-warp
+	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: \
+		--python-version 3.12 --implementation cp $(WHEEL_PLATFORMS) \
+		-d .whl-warp -r launch/device_requirements_warp.txt
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

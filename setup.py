@@ -16,6 +16,11 @@ Why these pins:
   with jax 0.10.2 on Python 3.11; bump them together with jax.
 - gymnasium 1.4.0 (dev extra only): the reference Walker2d-v4/v5 for parity
   tests and CPU evaluation; it accepts our mujoco 3.17.0.
+- warp-lang 1.18.0 (warp and dev extras): MJX-Warp, Walker2d's
+  `impl='warp'`, the pin of mujoco-mjx 3.17.0's own `[warp]` extra. Its wheel
+  is ~149 MB, but it is the engine NVIDIA and MuJoCo recommend on NVIDIA GPUs
+  (Playground's default), and the dev extra needs it so that CI holds it to
+  MJX-JAX step for step (tests/test_walker2d_warp.py).
 """
 
 import setuptools
@@ -41,7 +46,10 @@ EXTRAS_REQUIRE = {
         'pytest==9.2.0',
         'gymnasium[mujoco]==1.4.0',
         'matplotlib>=3.8',
+        'warp-lang==1.18.0',
     ],
+    # MJX-Warp: envs.make('walker2d', impl='warp').
+    'warp': ['warp-lang==1.18.0'],
     # jax's CUDA 12 wheels; the plugin version follows the jax line installed.
     'cuda': ['jax[cuda12]'],
 }

@@ -9,7 +9,11 @@ as it is measured; `<out>/probe.md` tabulates them at the end, and a part
 still running at the deadline is killed and reported as such.
 
 Parts, in priority order:
-  warp              `impl='warp'` rows, only where `warp` imports
+  warp              `impl='warp'` rows, only where `warp` imports: raw
+                    stepping in the default setting and in MuJoCo
+                    Playground's Walker setting, then one DAgger iteration
+                    at 8192 environments
+  step_playground   raw stepping (`impl='jax'`) in Playground's setting
   step_gpu          raw stepping, default `gpu` setting, XLA flags on
   step_gpu_noflags  the same without `launch.GPU_XLA_FLAGS`
   step_fast         the `fast` preset (the default before `gpu`)
@@ -63,6 +67,18 @@ _DEADLINE = flags.DEFINE_float('deadline', None,
                                'Internal: the parent\'s deadline (epoch s).')
 
 BATCH_SIZES = (1, 1024, 8192, 65536)
+
+# MuJoCo Playground's Walker solver (Euler, 2 Newton and 5 line-search
+# iterations). Playground also steps 0.0025 s at a 0.025 s control period;
+# ours keeps Walker2d-v4's 4 x 0.002 s, so the rows compare solvers, not
+# time steps.
+PLAYGROUND = {'integrator': 'euler', 'iterations': 2, 'ls_iterations': 5}
+
+
+def setting_options(setting: str) -> dict:
+  """Walker2d's options for a probe setting: a solver preset, or
+  'playground'."""
+  return dict(PLAYGROUND) if setting == 'playground' else {'solver': setting}
 ROWS_FILE = 'probe.jsonl'
 
 
@@ -81,6 +97,7 @@ class Part:
 PARTS = (
     Part('warp', 'warp'),
     Part('step_gpu', 'step'),
+    Part('step_playground', 'step', setting='playground'),
     Part('step_gpu_noflags', 'step', xla_flags=False),
     Part('step_fast', 'step', setting='fast', steps_per_call=10),
     Part('step_faithful', 'step', setting='faithful', steps_per_call=2),
@@ -237,10 +254,12 @@ def _run_cs285(rec: _Recorder, smoke: bool) -> None:
                 [r['Expert_AverageReturn'] for r in last])), 1))
 
 
-def _run_dagger(rec: _Recorder, smoke: bool) -> None:
+def _run_dagger(rec: _Recorder, smoke: bool, env_options=(), **labels
+                ) -> None:
   """One DAgger iteration (train, then the evaluation beside the next
   collection, aggregate) at `num_envs` environments, timed after an AOT
-  compile; its env-steps/s is set against raw stepping at that batch."""
+  compile; its env-steps/s is set against raw stepping at that batch.
+  `env_options` are Walker2d's (e.g. `(('impl', 'warp'),)`)."""
   import jax  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   from il_jax import experiment  # pylint: disable=g-import-not-at-top
@@ -252,8 +271,9 @@ def _run_dagger(rec: _Recorder, smoke: bool) -> None:
       steps_per_iter=num_envs * length, train_steps_per_iter=1000,
       train_batch_size=1024, learning_rate=5e-3, eval_episodes=64,
       episode_length=length)
-  config = experiment.RunConfig(algo='dagger', env=env_name, policy='mlp',
-                                imitation=imitation)
+  config = experiment.RunConfig(
+      algo='dagger', env=env_name, policy='mlp', imitation=imitation,
+      env_options=() if smoke else tuple(env_options))
   _, _, _, fns = experiment.build(config)
   began = time.perf_counter()
   init = jax.jit(fns.init).lower(jax.random.PRNGKey(0)).compile()
@@ -269,17 +289,31 @@ def _run_dagger(rec: _Recorder, smoke: bool) -> None:
   rec.write(env=env_name, batch=num_envs, status='ok',
             compile_s=round(compile_s, 1), iteration_s=round(seconds, 2),
             env_steps=env_steps, env_steps_per_s=round(env_steps / seconds),
-            train_steps=imitation.train_steps_per_iter)
+            train_steps=imitation.train_steps_per_iter, **labels)
 
 
-def _run_warp(rec: _Recorder) -> None:
+def _run_warp(rec: _Recorder, batches, steps: int, smoke: bool) -> None:
+  """Raw stepping on `impl='warp'` in the default and Playground settings
+  (their `impl='jax'` rows come from `step_gpu` and `step_playground`), then
+  one DAgger iteration on it."""
+  from il_jax.envs import mjx_warp  # pylint: disable=g-import-not-at-top
   try:
-    import warp  # pylint: disable=g-import-not-at-top,unused-import
-  except ImportError:
-    rec.write(status='skipped: warp not importable (pip install '
-              "'mujoco-mjx[warp]')")
+    mjx_warp.require_warp()
+  except ImportError as error:
+    rec.write(impl='warp', status=f'skipped: {error}')
     return
-  rec.write(status='skipped: Walker2d has no impl option yet')
+  for setting in ('gpu', 'playground'):
+    _run_step_part(rec, 'walker2d',
+                   {**setting_options(setting), 'impl': 'warp'}, batches,
+                   steps, env='walker2d', setting=setting, impl='warp',
+                   steps_per_call=steps)
+  if smoke:
+    # The smoke DAgger runs on tightrope, which has no `impl`; the
+    # `dagger_8192` part already checks that path on the CPU.
+    rec.write(impl='warp', status='skipped: DAgger on Warp is not smoked')
+    return
+  _run_dagger(rec, smoke, env_options=(('impl', 'warp'),), impl='warp',
+              setting='gpu')
 
 
 def _worker(part: Part) -> None:
@@ -289,15 +323,16 @@ def _worker(part: Part) -> None:
   if part.kind == 'step':
     batches = (2,) if smoke else BATCH_SIZES
     steps = 2 if smoke else part.steps_per_call
-    _run_step_part(rec, 'walker2d', {'solver': part.setting}, batches, steps,
-                   env='walker2d', setting=part.setting, impl='jax',
+    _run_step_part(rec, 'walker2d', setting_options(part.setting), batches,
+                   steps, env='walker2d', setting=part.setting, impl='jax',
                    steps_per_call=steps)
   elif part.kind == 'cs285':
     _run_cs285(rec, smoke)
   elif part.kind == 'dagger':
-    _run_dagger(rec, smoke)
+    _run_dagger(rec, smoke, impl='jax')
   else:
-    _run_warp(rec)
+    _run_warp(rec, (2,) if smoke else BATCH_SIZES,
+              2 if smoke else part.steps_per_call, smoke)
 
 
 # ---------------------------------------------------------------- the parent
@@ -334,19 +369,22 @@ def read_rows(out: str) -> list[dict]:
 def _table(rows: list[dict]) -> str:
   """The rows as markdown, with the DAgger iteration set against raw
   stepping at its batch."""
-  raw = {r['batch']: r['env_steps_per_s'] for r in rows
-         if r['part'] == 'step_gpu' and r.get('status') == 'ok'}
+  raw = {(r.get('impl'), r['batch']): r['env_steps_per_s'] for r in rows
+         if r['part'] in ('step_gpu', 'warp') and r.get('setting') == 'gpu'
+         and 'ms_per_step' in r}
   lines = ['| part | setting | XLA flags | envs | compile s | ms / step | '
            'env-steps/s | other | device |', '|' + '---|' * 9]
   for r in rows:
     other = {k: v for k, v in r.items() if k not in {
         'part', 'setting', 'xla_flags', 'batch', 'compile_s', 'ms_per_step',
         'env_steps_per_s', 'device', 'env', 'impl'}}
-    if r['part'] == 'dagger_8192' and r.get('batch') in raw:
-      other['of_raw_stepping'] = f"{r['env_steps_per_s'] / raw[r['batch']]:.0%}"
+    key = (r.get('impl'), r.get('batch'))
+    if 'iteration_s' in r and key in raw:
+      other['of_raw_stepping'] = f"{r['env_steps_per_s'] / raw[key]:.0%}"
     steps_per_s = r.get('env_steps_per_s')
     lines.append('| ' + ' | '.join(str(c) for c in (
-        r['part'], r.get('setting', '-'), r.get('xla_flags', '-'),
+        r['part'], r.get('setting', '-') + (
+            f" ({r['impl']})" if 'impl' in r else ''), r.get('xla_flags', '-'),
         r.get('batch', '-'), r.get('compile_s', '-'),
         r.get('ms_per_step', '-'),
         f'{steps_per_s:,}' if steps_per_s else '-',

@@ -1,5 +1,6 @@
 """The GPU probe (`launch/gpu_probe.py`) at its CPU smoke sizes."""
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -45,7 +46,15 @@ def test_every_part_writes_a_measured_row(smoke):
   assert 0 < cs285['compile_s'] and 0 < cs285['run_s']
   assert cs285['compile_s'] + cs285['run_s'] <= cs285['end_to_end_s']
   assert by_part['dagger_8192']['env_steps_per_s'] > 0
-  assert by_part['warp']['status'].startswith('skipped')
+  warp = [r for r in rows if r['part'] == 'warp']
+  assert all(r['impl'] == 'warp' for r in warp)
+  if importlib.util.find_spec('warp') is None:
+    assert [r['status'] for r in warp] == [warp[0]['status']]
+    assert 'il_jax[warp]' in warp[0]['status']
+  else:
+    measured = [r for r in warp if r['status'] == 'ok']
+    assert {r['setting'] for r in measured} == {'gpu', 'playground'}
+    assert all(r['env_steps_per_s'] > 0 for r in measured)
   # Rows are printed as they come, and tabulated at the end.
   for part in by_part:
     assert f'"part": "{part}"' in stdout
@@ -82,3 +91,6 @@ def test_carried_wheels_are_the_versions_setup_py_pins():
   assert needed <= set(carried)
   for name in needed:
     assert carried[name] == pins[name], name
+  warp_line = open(os.path.join(REPO, 'launch', 'device_requirements_warp.txt')
+                   ).read().split('#')[-1].split('\n', 1)[1].strip()
+  assert warp_line == f"warp-lang=={pins['warp-lang']}"

@@ -25,6 +25,12 @@ The MuJoCo solver settings trade fidelity for speed and come as presets:
   50 line-search iterations, tolerance 1e-8), for parity tests.
 Each setting can also be overridden on its own (`iterations=`, ...).
 `loop_trips_per_step` counts the sequential work of a setting.
+
+`impl` chooses MJX's implementation: 'jax' (default) or 'warp' (MJX-Warp,
+NVIDIA's kernels, needs `warp-lang`: `pip install 'il_jax[warp]'`). Both run
+the same model and solver settings and agree step for step
+(tests/test_walker2d_warp.py); Warp is meant for NVIDIA GPUs, on a CPU it is
+slower.
 """
 
 from types import MappingProxyType
@@ -36,6 +42,7 @@ from brax.envs.base import Env, State
 from etils import epath
 from mujoco import mjx
 
+from il_jax.envs import mjx_warp
 from il_jax.envs.validation import (check_action, check_choice,
                                     check_positive, check_range)
 
@@ -87,6 +94,9 @@ def loop_trips_per_step(integrator: str, iterations: int, ls_iterations: int,
 
 _VELOCITY_CLIP = 10.0
 
+# MJX implementations (`impl=`); see `il_jax.envs.mjx_warp` for 'warp'.
+IMPLS = ('jax', 'warp')
+
 
 class Walker2d(Env):
   """Gymnasium-faithful Walker2d on MJX (brax `Env` interface, unbatched).
@@ -112,7 +122,8 @@ class Walker2d(Env):
                terminate_when_unhealthy: bool = True,
                healthy_z_range: tuple[float, float] = (0.8, 2.0),
                healthy_angle_range: tuple[float, float] = (-1.0, 1.0),
-               reset_noise_scale: float = 5e-3):
+               reset_noise_scale: float = 5e-3,
+               impl: str = 'jax'):
     """Builds the environment.
 
     Args:
@@ -131,7 +142,15 @@ class Walker2d(Env):
       healthy_z_range: open interval of healthy torso heights.
       healthy_angle_range: open interval of healthy torso angles (radians).
       reset_noise_scale: half-width of the uniform noise on qpos and qvel.
+      impl: MJX implementation, 'jax' or 'warp'. Under 'warp' the
+        `pipeline_state` is `mjx_warp.PhysicsState` (positions, velocities,
+        warm start) rather than a full `mjx.Data`.
+
+    Raises:
+      ValueError: for an invalid option.
+      ImportError: for impl='warp' without `warp-lang`, naming the extra.
     """
+    check_choice('impl', impl, IMPLS)
     check_choice('version', version, ('v4', 'v5'))
     check_choice('solver', solver, tuple(SOLVER_PRESETS))
     settings = dict(SOLVER_PRESETS[solver])
@@ -164,7 +183,11 @@ class Walker2d(Env):
     self.version = version
     self.solver_settings = MappingProxyType(settings)
     self.mj_model = mj_model
-    self._model = mjx.put_model(mj_model)
+    self.impl = impl
+    if impl == 'warp':
+      self._warp_physics = mjx_warp.make_physics(mj_model, frame_skip)
+    else:
+      self._model = mjx.put_model(mj_model)
     self._frame_skip = frame_skip
     self._dt = mj_model.opt.timestep * frame_skip
     self._forward_reward_weight = float(forward_reward_weight)
@@ -203,7 +226,7 @@ class Walker2d(Env):
     """Samples an initial state: qpos0 and zero velocity, plus uniform noise."""
     rng_qpos, rng_qvel = jax.random.split(rng)
     noise = self._reset_noise_scale
-    qpos = self._model.qpos0 + jax.random.uniform(
+    qpos = jnp.asarray(self.mj_model.qpos0) + jax.random.uniform(
         rng_qpos, (self.mj_model.nq,), minval=-noise, maxval=noise)
     qvel = jax.random.uniform(
         rng_qvel, (self.mj_model.nv,), minval=-noise, maxval=noise)
@@ -218,7 +241,11 @@ class Walker2d(Env):
     zero, as in Gymnasium. So no forward pass (and no constraint solve) runs
     here, which the auto-reset would otherwise pay at every step.
     """
-    data = mjx.make_data(self._model).replace(qpos=qpos, qvel=qvel)
+    if self.impl == 'warp':
+      data = mjx_warp.PhysicsState(qpos=qpos, qvel=qvel,
+                                   qacc_warmstart=jnp.zeros_like(qvel))
+    else:
+      data = mjx.make_data(self._model).replace(qpos=qpos, qvel=qvel)
     zero = jnp.zeros((), jnp.float32)
     metrics = {
         'reward_forward': zero,
@@ -233,9 +260,12 @@ class Walker2d(Env):
     """Applies `action [6]` for `frame_skip` physics steps."""
     check_action('walker2d', action, self.action_size)
     data_before = state.pipeline_state
-    data = data_before.replace(ctrl=action)
-    data = jax.lax.fori_loop(
-        0, self._frame_skip, lambda _, d: mjx.step(self._model, d), data)
+    if self.impl == 'warp':
+      data = self._warp_physics(data_before, action)
+    else:
+      data = data_before.replace(ctrl=action)
+      data = jax.lax.fori_loop(
+          0, self._frame_skip, lambda _, d: mjx.step(self._model, d), data)
 
     x_velocity = (data.qpos[0] - data_before.qpos[0]) / self._dt
     healthy = self._is_healthy(data)
