@@ -125,8 +125,9 @@ def test_truncated_solver_step_matches_jax(solver, states, converged):
            (np.abs(reward - jax_reward) <= TOLERANCE))
   assert agree.mean() >= 2 / 3, agree.mean()
   # The rest: Warp stops no farther from convergence than JAX's default
-  # setting already does.
-  assert np.max(np.abs(obs - converged_obs)) <= accepted_error
+  # setting already does, up to the float32 parity tolerance (on the
+  # default preset the two truncated solves end equally far).
+  assert np.max(np.abs(obs - converged_obs)) <= accepted_error + TOLERANCE
 
 
 @needs_warp
