@@ -3,7 +3,7 @@
 import jax
 import jax.numpy as jnp
 
-from il_jax import envs
+from il_jax import envs, rollout
 from il_jax.types import PRNGKey
 
 
@@ -25,31 +25,41 @@ def evaluate(act, env, key: PRNGKey, n_episodes: int,
     episode_length: the wrapped environment's time limit.
 
   Returns:
-    `envs.summarize_episodes` of the episodes: `return_mean`, `return_std`,
-    `return_min`, `return_max`, `length_mean`, `num_episodes`, ..., and
-    `metric_<name>`: the per-episode sum of each of the environment's
-    metrics, averaged over the episodes (e.g. `metric_success` on fork is the
-    success rate).
+    `summarize` of the rollout.
   """
-  state = env.reset(jax.random.split(key, n_episodes))
+  steps, = rollout.run(env, [part(act, key, n_episodes, episode_length)])
+  return summarize(steps)
 
-  def step(carry, _):
-    state, ended = carry
-    state = env.step(state, act(state.obs))
-    stats = envs.episode_stats(state)
-    first = stats.done & ~ended
-    sums = {name: value for name, value in
-            state.info['episode_metrics'].items()
-            if name not in ('sum_reward', 'length')}
-    return (state, ended | stats.done), (stats._replace(done=first), sums)
 
-  _, (stats, sums) = jax.lax.scan(
-      step, (state, jnp.zeros(n_episodes, bool)), None, length=episode_length)
-  summary = envs.summarize_episodes(stats)
-  count = jnp.maximum(jnp.sum(stats.done), 1)
-  for name, value in sums.items():
-    summary[f'metric_{name}'] = jnp.sum(jnp.where(stats.done, value,
-                                                  0.0)) / count
+def part(act, key: PRNGKey, n_episodes: int,
+         episode_length: int) -> rollout.Part:
+  """`evaluate`'s rollout (same arguments) as a `rollout.Part`, to run
+  beside others."""
+  return rollout.Part(actor=rollout.deterministic(act),
+                      reset_keys=jax.random.split(key, n_episodes),
+                      step_keys=None, num_steps=episode_length)
+
+
+def summarize(steps: rollout.Step) -> dict[str, jax.Array]:
+  """Statistics of the first episode of every environment of a rollout.
+
+  Args:
+    steps: `[T, n]`, long enough for every environment's first episode to
+      end.
+
+  Returns:
+    `envs.summarize_episodes` of the first episodes: `return_mean`,
+    `return_std`, `return_min`, `return_max`, `length_mean`, `num_episodes`,
+    ..., and `metric_<name>`: the per-episode sum of each of the
+    environment's metrics, averaged over the episodes (e.g. `metric_success`
+    on fork is the success rate).
+  """
+  done = steps.done
+  first = done & (jnp.cumsum(done, axis=0) == 1)
+  summary = envs.summarize_episodes(steps.episode._replace(done=first))
+  count = jnp.maximum(jnp.sum(first), 1)
+  for name, value in steps.episode_metrics.items():
+    summary[f'metric_{name}'] = jnp.sum(jnp.where(first, value, 0.0)) / count
   return summary
 
 

@@ -181,10 +181,10 @@ def _to_host(tree):
   return jax.device_get(tree)
 
 
-def _steps_per_iteration(config: RunConfig, iteration: int) -> int:
+def _steps_per_iteration(config: RunConfig) -> int:
   imitation = config.imitation
-  collected = (imitation.steps_per_iter
-               if config.algo != 'bc' and iteration > 0 else 0)
+  # Every iteration of an aggregating algorithm collects the next one's data.
+  collected = imitation.steps_per_iter if config.algo != 'bc' else 0
   evaluated = imitation.eval_episodes * imitation.episode_length
   return (collected + evaluated) * config.num_seeds
 
@@ -475,7 +475,7 @@ def _run(config, workdir, built, resume, overwrite, stop_after, verbose,
     seconds = time.perf_counter() - began
     # All members together: the program's throughput, not one seed's.
     metrics['Env_Steps_Per_Second'] = np.full(
-        config.num_seeds, _steps_per_iteration(config, i) / seconds)
+        config.num_seeds, _steps_per_iteration(config) / seconds)
     metrics['Iteration_Seconds'] = np.full(config.num_seeds, seconds)
     metrics['Compile_Seconds'] = np.full(config.num_seeds, compile_seconds)
     compile_seconds = 0.0

@@ -106,20 +106,24 @@ class TrainState:
   Attributes:
     params: policy parameters.
     opt_state: optimiser state (`optax.inject_hyperparams`' state).
-    dataset: the aggregated on-device dataset (`il_jax.data.Dataset`).
+    dataset: the aggregated on-device dataset (`il_jax.data.Dataset`): the
+      data the next iteration trains on.
     key: PRNG key for the next iteration.
     iteration: int32, iterations completed.
-    env_steps: int32, environment steps taken so far (demonstrations,
-      collection and evaluation).
+    env_steps: int32, environment steps of the data reported so far
+      (demonstrations, collection and evaluation); the collection that an
+      iteration runs for the next one is counted by the next one.
     expert_return: mean return of the demonstrations (the noisy expert's
       when `demo_noise > 0`).
-    expert_return_std: std of that return.
+    data_metrics: the metrics of the data the next iteration trains on
+      (`Train_AverageReturn`, `Train_StdReturn` and the collector's own),
+      which that iteration reports: the last iteration collected them (the
+      demonstrations' before the first).
     algo_state: the collector's own state (see
       `il_jax.algorithms.core.Collector.init`).
     hparams: the run's traced hyper-parameters (see `HyperParams`).
     averaged_params: the moving average of `params` when the config's
-      `ema_decay > 0`, else None (last, so that a state without it has the
-      leaves of one written before it existed).
+      `ema_decay > 0`, else None.
   """
   params: Params
   opt_state: Any
@@ -128,7 +132,7 @@ class TrainState:
   iteration: jax.Array
   env_steps: jax.Array
   expert_return: jax.Array
-  expert_return_std: jax.Array
+  data_metrics: Metrics
   algo_state: Any
   hparams: HyperParams
   averaged_params: Params | None = None

@@ -1,5 +1,6 @@
 """Data collection: beta-mixing, relabelling and evaluation semantics."""
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -107,3 +108,62 @@ def test_evaluate_in_wraps_and_compiles_evaluate(tightrope):
   # A shorter time limit truncates the expert's episodes there.
   short = evaluation.evaluate_in(expert, env, 4, seed=3, episode_length=25)
   assert short['length_mean'] == 25.0
+
+
+EPISODE = 30
+# Compiler options under which XLA fuses no operations.
+UNFUSED = {'xla_disable_hlo_passes': 'fusion'}
+
+
+def _parts(expert):
+  """On tightrope, each with its own keys, batch size and length: an
+  evaluation, a beta-mixture that stops before the evaluation's episodes end
+  and a gated learner that runs past them."""
+  weak = lambda obs: 0.5 * expert(obs)
+  learner = rollout.with_action_noise(weak, 0.5)
+  gate = lambda obs, learner_action, expert_action: jnp.linalg.norm(
+      learner_action - expert_action, axis=-1)
+  keys = jax.random.split(jax.random.PRNGKey(4), 3)
+  return [
+      evaluation.part(weak, keys[0], 6, EPISODE),
+      rollout.part(rollout.mixture(learner, expert, 0.3), keys[1], 5,
+                   EPISODE - 9),
+      rollout.part(rollout.gated(learner, expert, gate, 0.3, 3, None),
+                   keys[2], 4, 2 * EPISODE + 7),
+  ]
+
+
+def test_parts_side_by_side_step_exactly_as_each_alone():
+  wrapped = envs.wrap(envs.make('tightrope'), episode_length=EPISODE)
+  parts = _parts(experts.load('tightrope'))
+
+  def run(parts, options):
+    return jax.jit(lambda: rollout.run(wrapped, parts)).lower().compile(
+        options)()
+
+  # Unfused, each part's arithmetic is its own: equal bit for bit.
+  together = run(parts, UNFUSED)
+  for p, merged in zip(parts, together):
+    alone, = run([p], UNFUSED)
+    assert merged.done.shape == (p.num_steps, p.reset_keys.shape[0])
+    chex.assert_trees_all_equal(merged, alone)
+  # What would catch a part acting on another's environments or keys: the
+  # collections mixed, fell, restarted and were taken over.
+  _, mixed, gated = together
+  assert gated.done.any()
+  labels, gate = gated.record
+  assert gate.takeover.any() and not labels.expert_controlled.all()
+  assert 0 < mixed.record.expert_controlled.mean() < 1
+
+  def discrete(steps):
+    return [x for x in jax.tree.leaves(steps) if x.dtype == bool]
+
+  # Fused, XLA's CPU code fuses a lone actor's computation into the
+  # environment's step (recomputing it there), which it does not do with
+  # actions concatenated from several actors, and rounds the step's sin and
+  # multiply-adds differently in the two fusions: float32 rounding apart,
+  # with the same episode ends and interventions.
+  for p, merged in zip(parts, run(parts, {})):
+    alone, = run([p], {})
+    chex.assert_trees_all_close(merged, alone, rtol=1e-5, atol=1e-6)
+    chex.assert_trees_all_equal(discrete(merged), discrete(alone))

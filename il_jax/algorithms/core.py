@@ -1,12 +1,16 @@
 """The on-device imitation loop that BC, DAgger and HG-DAgger share.
 
-One iteration is: (from the second iteration on) the algorithm's `Collector`
-rolls out the learner, has the expert label what it should and aggregates it
-into the dataset (BC has no collector); then train on the dataset and
-evaluate. The
-state of a run is one explicit pytree, `TrainState`, so an iteration is a pure
-function `(state, i) -> (state, metrics)` that can be scanned (`train(key)`),
-jitted and checkpointed between calls, or vmapped over seeds.
+Iteration i trains on the dataset, then rolls out the trained policy once:
+its evaluation episodes beside (DAgger, HG-DAgger) the algorithm's
+`Collector` gathering iteration i + 1's data, in one batch, so that the two
+cost one scan's sequential steps instead of two. The collected data are
+labelled and aggregated into the dataset at the end of iteration i and
+reported by iteration i + 1, which trains on them, as if it had collected
+them itself. Iteration 0 trains on the expert's demonstrations alone, and so
+does every iteration of BC, which has no collector. The state of a run is
+one explicit pytree, `TrainState`, so an iteration is a pure function
+`(state, i) -> (state, metrics)` that can be scanned (`train(key)`), jitted
+and checkpointed between calls, or vmapped over seeds.
 """
 
 from collections.abc import Callable
@@ -39,20 +43,27 @@ class CollectContext(NamedTuple):
 
 
 class Collector(NamedTuple):
-  """How an algorithm gathers new data in the iterations after the first.
+  """How an algorithm gathers new data for the iterations after the first.
 
   Attributes:
     init: `(ctx) -> algo_state`, a pytree the collector threads through the
       run (e.g. an adaptive gate threshold); `{}` if it needs none.
-    collect: `(ctx, params, normalizer, dataset, algo_state, i, key) ->
-      (dataset, algo_state, episode_summary, metrics)`: roll out, label and
-      aggregate; `episode_summary` is `envs.summarize_episodes` of the
-      rollout; `metrics` are the algorithm's own scalars.
+    actor: `(ctx, params, stats, dataset, algo_state, i, key) -> (actor,
+      algo_state)`: the `rollout.Actor` that collects and labels iteration
+      i's data with the policy `params` (observations normalised by `stats`)
+      that was trained on `dataset`, and `algo_state` with what the actor
+      fixed (e.g. a threshold it set); `key` is the collection's key, whose
+      per-step keys the actor receives.
+    aggregate: `(ctx, dataset, algo_state, steps, i) -> (dataset, algo_state,
+      metrics)`: add what the actor's `steps` (`rollout.Step [steps_per_env,
+      num_envs]`) should teach to the dataset; `metrics` are the algorithm's
+      own scalars about iteration i's data.
     demo_metrics: `(ctx, algo_state) -> metrics` with the same names, for the
       first iteration, whose data are the expert's demonstrations.
   """
   init: Callable[..., Any]
-  collect: Callable[..., tuple[Any, Any, Metrics, Metrics]]
+  actor: Callable[..., tuple[rollout.Actor, Any]]
+  aggregate: Callable[..., tuple[Any, Any, Metrics]]
   demo_metrics: Callable[..., Metrics]
 
 
@@ -73,6 +84,13 @@ def sampling_learner(policy: Policy, params: Params,
   """The learner as it acts while collecting: a sample of its policy."""
   return lambda obs, key: policy.sample(params, data.normalize(obs, stats),
                                         key)
+
+
+def train_return(summary: Metrics) -> Metrics:
+  """The return of the data an iteration trains on, from
+  `envs.summarize_episodes` of the episodes that produced them."""
+  return {'Train_AverageReturn': summary['return_mean'],
+          'Train_StdReturn': summary['return_std']}
 
 
 def make_optimizer(config: ImitationConfig) -> optax.GradientTransformation:
@@ -144,14 +162,19 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
     opt_state = optimizer.init(params)
     opt_state = opt_state._replace(hyperparams={
         **opt_state.hyperparams, 'learning_rate': hparams.learning_rate})
+    run_ctx = ctx._replace(hparams=hparams)
+    algo_state = collector.init(run_ctx) if collector else {}
+    # The first iteration trains on the demonstrations alone; its "training
+    # return" is the expert's, as in the CS285 homework.
+    data_metrics = {
+        **train_return(expert_summary),
+        **(collector.demo_metrics(run_ctx, algo_state) if collector else {})}
     return TrainState(
         params=params, opt_state=opt_state, dataset=dataset,
         key=key, iteration=jnp.zeros((), jnp.int32),
         env_steps=jnp.asarray(config.expert_steps, jnp.int32),
         expert_return=expert_summary['return_mean'],
-        expert_return_std=expert_summary['return_std'],
-        algo_state=collector.init(ctx._replace(hparams=hparams))
-        if collector else {}, hparams=hparams,
+        data_metrics=data_metrics, algo_state=algo_state, hparams=hparams,
         averaged_params=params if config.ema_decay > 0 else None)
 
   def train_policy(params, opt_state, averaged, dataset, stats, key):
@@ -180,57 +203,64 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
 
   def iteration(state: TrainState, i: jax.Array) -> tuple[TrainState, Metrics]:
     run_ctx = ctx._replace(hparams=state.hparams)
-    collect_key, train_key, eval_key, next_key = jax.random.split(state.key, 4)
-    # The first iteration trains on the demonstrations alone; its "training
-    # return" is the expert's, as in the CS285 homework.
-    demos = (state.dataset, state.algo_state,
-             {'return_mean': state.expert_return,
-              'return_std': state.expert_return_std},
-             collector.demo_metrics(run_ctx, state.algo_state)
-             if collector else {})
-    if collector is None:
-      dataset, algo_state, train_summary, algo_metrics = demos
-      collected = 0
-    else:
-
-      def collect():
-        dataset, algo_state, summary, metrics = collector.collect(
-            run_ctx, state.acting_params, normalizer(state.dataset),
-            state.dataset, state.algo_state, i, collect_key)
-        return dataset, algo_state, {k: summary[k] for k in (
-            'return_mean', 'return_std')}, metrics
-
-      dataset, algo_state, train_summary, algo_metrics = jax.lax.cond(
-          i > 0, collect, lambda: demos)
-      collected = jnp.where(i > 0, config.steps_per_iter, 0)
-
-    stats = normalizer(dataset)
+    # Iteration i's collection key went to the end of iteration i - 1,
+    # which collected its data: see `collect_key` below.
+    _, train_key, eval_key, next_key = jax.random.split(state.key, 4)
+    stats = normalizer(state.dataset)
     params, opt_state, averaged, loss = train_policy(
-        state.params, state.opt_state, state.averaged_params, dataset, stats,
-        train_key)
+        state.params, state.opt_state, state.averaged_params, state.dataset,
+        stats, train_key)
+    collected = (jnp.where(i > 0, config.steps_per_iter, 0) if collector
+                 else 0)
     env_steps = (state.env_steps + collected +
                  config.eval_episodes * config.episode_length)
     new_state = state.replace(
-        params=params, opt_state=opt_state, dataset=dataset, key=next_key,
+        params=params, opt_state=opt_state, key=next_key,
         iteration=state.iteration + 1, env_steps=env_steps,
-        algo_state=algo_state, averaged_params=averaged)
-    eval_summary = evaluation.evaluate(
-        lambda obs: policy.mode(new_state.acting_params,
-                                data.normalize(obs, stats)),
-        wrapped, eval_key, config.eval_episodes, config.episode_length)
+        averaged_params=averaged)
+    acting_params = new_state.acting_params
+    evaluation_part = evaluation.part(
+        lambda obs: policy.mode(acting_params, data.normalize(obs, stats)),
+        eval_key, config.eval_episodes, config.episode_length)
+    if collector is None:
+      eval_steps, = rollout.run(wrapped, [evaluation_part])
+    else:
+      # Iteration i + 1's data, collected with the key it would draw.
+      collect_key = jax.random.split(next_key, 4)[0]
+      actor, algo_state = collector.actor(
+          run_ctx, acting_params, stats, state.dataset, state.algo_state,
+          i + 1, collect_key)
+      eval_steps, steps = rollout.run(wrapped, [
+          evaluation_part,
+          rollout.part(actor, collect_key, config.num_envs,
+                       config.steps_per_env)])
+
+      def aggregate():
+        dataset, next_algo_state, metrics = collector.aggregate(
+            run_ctx, state.dataset, algo_state, steps, i + 1)
+        return dataset, next_algo_state, {
+            **train_return(envs.summarize_episodes(steps.episode)),
+            **metrics}
+
+      # The last iteration's collection (stepped anyway, in the same batch)
+      # has no iteration to train on it.
+      dataset, algo_state, data_metrics = jax.lax.cond(
+          i + 1 < config.n_iter, aggregate,
+          lambda: (state.dataset, state.algo_state, state.data_metrics))
+      new_state = new_state.replace(dataset=dataset, algo_state=algo_state,
+                                    data_metrics=data_metrics)
+    eval_summary = evaluation.summarize(eval_steps)
     metrics = {
         'Iteration': i,
         **evaluation.eval_metrics(eval_summary),
-        'Train_AverageReturn': train_summary['return_mean'],
-        'Train_StdReturn': train_summary['return_std'],
         'Training_Loss': loss,
-        'Dataset_Size': dataset.size,
-        'Dataset_Dropped': dataset.dropped,
+        'Dataset_Size': state.dataset.size,
+        'Dataset_Dropped': state.dataset.dropped,
         # Every row of the dataset is one expert label.
-        'Expert_Labels': dataset.size,
+        'Expert_Labels': state.dataset.size,
         'Expert_AverageReturn': state.expert_return,
         'Total_EnvSteps': env_steps,
-        **algo_metrics,
+        **state.data_metrics,
         **{f'Eval_{name[len("metric_"):]}': value
            for name, value in eval_summary.items()
            if name.startswith('metric_')},

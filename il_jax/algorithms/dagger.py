@@ -12,7 +12,7 @@ data); later iterations collect `steps_per_iter` relabelled steps each.
 import jax
 import jax.numpy as jnp
 
-from il_jax import data, envs, rollout
+from il_jax import data, rollout
 from il_jax.algorithms import core
 from il_jax.config import ImitationConfig
 from il_jax.policies.base import Policy
@@ -48,18 +48,19 @@ def make_collector(config: ImitationConfig) -> core.Collector:
   """Roll out the beta-mixture, relabel every visited state, aggregate."""
   beta_fn = beta_schedule(config)
 
-  def collect(ctx, params, stats, dataset, algo_state, i, key):
-    beta = beta_fn(i, ctx.hparams)
-    transitions = rollout.collect(
-        ctx.env, core.sampling_learner(ctx.policy, params, stats), ctx.expert,
-        beta, key, config.num_envs, config.steps_per_env)
-    dataset = data.add(dataset, transitions.obs, transitions.expert_action,
-                       {'expert_controlled': transitions.expert_controlled})
-    return (dataset, algo_state, envs.summarize_episodes(transitions.episode),
-            {'Beta': beta})
+  def actor(ctx, params, stats, dataset, algo_state, i, key):
+    learner = core.sampling_learner(ctx.policy, params, stats)
+    return (rollout.mixture(learner, ctx.expert, beta_fn(i, ctx.hparams)),
+            algo_state)
+
+  def aggregate(ctx, dataset, algo_state, steps, i):
+    labels = steps.record
+    dataset = data.add(dataset, steps.obs, labels.expert_action,
+                       {'expert_controlled': labels.expert_controlled})
+    return dataset, algo_state, {'Beta': beta_fn(i, ctx.hparams)}
 
   return core.Collector(
-      init=lambda ctx: {}, collect=collect,
+      init=lambda ctx: {}, actor=actor, aggregate=aggregate,
       demo_metrics=lambda ctx, algo_state: {'Beta': jnp.ones((), jnp.float32)})
 
 

@@ -16,7 +16,7 @@ decide) and 'safety' the environment's distance to termination.
 import jax
 import jax.numpy as jnp
 
-from il_jax import data, envs, rollout
+from il_jax import data, rollout
 from il_jax.algorithms import core
 from il_jax.config import HGDAggerConfig
 from il_jax.policies.base import Policy
@@ -60,10 +60,10 @@ def make_collector(config: HGDAggerConfig) -> core.Collector:
                  ctx.hparams.threshold)
     return {'threshold': jnp.asarray(threshold, jnp.float32)}
 
-  def collect(ctx, params, stats, dataset, algo_state, i, key):
-    # `key` itself goes to the rollout unchanged, which resets and steps as
-    # DAgger's does (a gate that always fires then reproduces DAgger's data
-    # with beta = 1); the demonstration pass draws from a key folded off it.
+  def actor(ctx, params, stats, dataset, algo_state, i, key):
+    # The rollout draws from `key` as DAgger's does (a gate that always
+    # fires then reproduces DAgger's data with beta = 1); the demonstration
+    # pass draws from a key folded off it.
     demo_key = jax.random.fold_in(key, 1)
     learner = core.sampling_learner(ctx.policy, params, stats)
     gate = make_gate(config, ctx, params, stats)
@@ -78,15 +78,16 @@ def make_collector(config: HGDAggerConfig) -> core.Collector:
           jnp.isnan(threshold),
           jnp.quantile(demo_values, ctx.hparams.threshold_quantile),
           threshold)
+    return (rollout.gated(learner, ctx.expert, gate, threshold,
+                          config.min_control_steps, release_tolerance),
+            {'threshold': threshold})
 
-    transitions, record = rollout.collect_gated(
-        ctx.env, learner, ctx.expert, gate, threshold,
-        config.min_control_steps, release_tolerance, key, config.num_envs,
-        config.steps_per_env)
-    controlled = transitions.expert_controlled
-    dataset = data.add_masked(dataset, transitions.obs,
-                              transitions.expert_action, controlled,
-                              {'expert_controlled': controlled})
+  def aggregate(ctx, dataset, algo_state, steps, i):
+    labels, record = steps.record
+    controlled = labels.expert_controlled
+    dataset = data.add_masked(dataset, steps.obs, labels.expert_action,
+                              controlled, {'expert_controlled': controlled})
+    threshold = algo_state['threshold']
     if config.threshold is not None:
       next_threshold = threshold
     else:
@@ -94,14 +95,14 @@ def make_collector(config: HGDAggerConfig) -> core.Collector:
                                     ctx.hparams.threshold_quantile)
     # Episodes touched by the rollout: those that ended, plus one running in
     # each environment at the end.
-    episodes = jnp.sum(transitions.done) + config.num_envs
+    episodes = jnp.sum(steps.done) + config.num_envs
     metrics = {
         'Intervention_Rate': jnp.mean(controlled.astype(jnp.float32)),
         'Interventions_Per_Episode': jnp.sum(record.takeover) / episodes,
         'Gate_Threshold': threshold,
     }
     return (dataset, {'threshold': next_threshold.astype(jnp.float32)},
-            envs.summarize_episodes(transitions.episode), metrics)
+            metrics)
 
   def demo_metrics(ctx, algo_state):
     return {
@@ -110,7 +111,8 @@ def make_collector(config: HGDAggerConfig) -> core.Collector:
         'Gate_Threshold': algo_state['threshold'],
     }
 
-  return core.Collector(init=init, collect=collect, demo_metrics=demo_metrics)
+  return core.Collector(init=init, actor=actor, aggregate=aggregate,
+                        demo_metrics=demo_metrics)
 
 
 def make_train_fns(config: HGDAggerConfig, env, policy: Policy,

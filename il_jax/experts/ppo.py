@@ -43,12 +43,9 @@ policy's last layer (`policy_init_scale=1`), its V-trace advantages
 `launch/ppo_vs_brax.py` lists what is still unmatched.
 
 Truncation. At a step where an episode ends, a `wrap`-ped environment's `obs`
-already belongs to the next episode. If the state carries the observation the
-step reached (`state.info['final_obs']`), the value target at a time-limit
-truncation bootstraps from it exactly; otherwise it bootstraps from the value
-of the last observation of the episode, an approximation off by one step's
-value change, on one transition in `episode_length`. Terminations never
-bootstrap.
+already belongs to the next episode; the value target at a time-limit
+truncation bootstraps from the observation the step reached
+(`rollout.Step.final_obs`). Terminations never bootstrap.
 """
 
 import dataclasses
@@ -61,15 +58,12 @@ import optax
 from brax.envs.base import Env, State
 from flax import struct
 
-from il_jax import envs, evaluation
+from il_jax import envs, evaluation, rollout
 from il_jax.envs.validation import (check_choice, check_fraction,
                                     check_layer_sizes, check_non_negative,
                                     check_positive)
 from il_jax.experts import ppo_networks
 from il_jax.types import Metrics, Params, PRNGKey
-
-# Key of `State.info` holding the observation a step reached before any reset.
-FINAL_OBS_KEY = 'final_obs'
 
 # Training metrics that are extremes, with the reduction that keeps them
 # extremes over minibatches (and over iterations, for a host loop); every
@@ -463,39 +457,37 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     obs = ppo_networks.normalize(obs_stats, obs)
     return jnp.squeeze(value_net.apply(params['value'], obs), -1)
 
-  def rollout(state: TrainingState, key: PRNGKey):
-    """`unroll_length` steps of all environments with the sampling policy."""
+  def collect(state: TrainingState, key: PRNGKey):
+    """`unroll_length` steps of all environments with the sampling policy,
+    continuing from `state.env_state`."""
 
-    def env_step(env_state, step_key):
-      obs = env_state.obs
+    def act(actor_state, obs, done, step_key):
       logits = policy_net.apply(
           state.params['policy'],
           ppo_networks.normalize(state.obs_stats, obs))
       pre_tanh = ppo_networks.sample_pre_tanh(logits, step_key)
-      next_state = train_env.step(env_state, jnp.tanh(pre_tanh))
-      done = next_state.done
-      truncation = next_state.info['truncation'] * done
-      if FINAL_OBS_KEY in next_state.info:
-        reached = next_state.info[FINAL_OBS_KEY]
-      else:
-        # The reached observation is lost at an episode's end; only a
-        # truncated step needs it, and falls back to the last one it had.
-        reached = jnp.where(truncation[:, None] > 0, obs, next_state.obs)
-      transition = Transition(
-          obs=obs,
-          pre_tanh=pre_tanh,
-          log_prob=ppo_networks.pre_tanh_log_prob(logits, pre_tanh),
-          logits=logits,
-          value=value_fn(state.params, state.obs_stats, obs),
-          reward=next_state.reward * config.reward_scaling,
-          next_value=value_fn(state.params, state.obs_stats, reached),
-          next_obs=reached,
-          termination=done * (1.0 - truncation),
-          done=done)
-      return next_state, (transition, envs.episode_stats(next_state))
+      return jnp.tanh(pre_tanh), actor_state, (
+          pre_tanh, ppo_networks.pre_tanh_log_prob(logits, pre_tanh), logits)
 
     keys = jax.random.split(key, config.unroll_length)
-    return jax.lax.scan(env_step, state.env_state, keys)
+    (env_state, _), steps = rollout.unroll(
+        train_env, state.env_state, rollout.Actor(act, lambda _: ()), (),
+        keys)
+    pre_tanh, log_prob, logits = steps.record
+    done = steps.done.astype(jnp.float32)
+    truncation = steps.episode.truncated.astype(jnp.float32)
+    trajectory = Transition(
+        obs=steps.obs,
+        pre_tanh=pre_tanh,
+        log_prob=log_prob,
+        logits=logits,
+        value=value_fn(state.params, state.obs_stats, steps.obs),
+        reward=steps.reward * config.reward_scaling,
+        next_value=value_fn(state.params, state.obs_stats, steps.final_obs),
+        next_obs=steps.final_obs,
+        termination=done * (1.0 - truncation),
+        done=done)
+    return env_state, (trajectory, steps.episode)
 
   def loss_fn(params, obs_stats, batch, key):
     """Clipped-surrogate, value and entropy losses on a minibatch: `[N]`
@@ -601,7 +593,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
 
   def iterate(state: TrainingState) -> tuple[TrainingState, Metrics]:
     key, rollout_key, update_key = jax.random.split(state.key, 3)
-    env_state, (trajectory, stats) = rollout(state, rollout_key)
+    env_state, (trajectory, stats) = collect(state, rollout_key)
     advantages, targets = compute_gae(
         trajectory.reward, trajectory.value, trajectory.next_value,
         trajectory.termination, trajectory.done, config.discount,
