@@ -25,6 +25,9 @@ where it counts.
 """
 
 import importlib.util
+import os
+import subprocess
+import sys
 import time
 
 import jax
@@ -237,3 +240,40 @@ def test_a_sweep_over_impl_makes_one_program_per_implementation():
   groups = sweep.group(runs)
   assert sorted(dict(g.config.env_options)['impl'] for g in groups) == [
       'jax', 'warp']
+
+
+_SHARDED_SCRIPT = '''
+import jax, numpy as np
+from il_jax import envs, experiment
+assert jax.device_count() == 4, jax.devices()
+env = envs.wrap(envs.make('walker2d', impl='warp'), episode_length=20)
+keys = jax.random.split(jax.random.PRNGKey(0), 8)
+actions = jax.random.uniform(jax.random.PRNGKey(1), (3, 8, 6), minval=-1.0,
+                             maxval=1.0)
+
+def run(keys, actions):
+  def step(state, action):
+    state = env.step(state, action)
+    return state, state.obs
+  return jax.lax.scan(step, env.reset(keys), actions)[1]
+
+alone = jax.jit(run)(keys, actions)
+with jax.set_mesh(experiment.run_mesh(1)):
+  split = jax.jit(run)(keys, actions)
+assert len(split.sharding.device_set) == 4, split.sharding
+np.testing.assert_array_equal(np.asarray(split), np.asarray(alone))
+print('OK')
+'''
+
+
+@needs_warp
+def test_environments_split_over_four_devices_step_as_on_one(tmp_path):
+  """Each device runs `nworld = 8 / 4` Warp worlds of the batch."""
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  env = {**os.environ, 'JAX_PLATFORMS': 'cpu', 'PYTHONPATH': root,
+         'XLA_FLAGS': '--xla_force_host_platform_device_count=4'}
+  result = subprocess.run([sys.executable, '-c', _SHARDED_SCRIPT], env=env,
+                          cwd=root, capture_output=True, text=True,
+                          timeout=600, check=False)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert result.stdout.strip().endswith('OK')
