@@ -116,7 +116,8 @@ class TrainState:
     expert_return: mean return of the demonstrations (the noisy expert's
       when `demo_noise > 0`).
     data_metrics: the metrics of the data the next iteration trains on
-      (`Train_AverageReturn`, `Train_StdReturn` and the collector's own),
+      (`Train_AverageReturn`, `Train_StdReturn`, `Train_NumEpisodes` and the
+      collector's own),
       which that iteration reports: the last iteration collected them (the
       demonstrations' before the first).
     algo_state: the collector's own state (see

@@ -111,7 +111,8 @@ def _reference(algo, config, env, policy, expert, key):
     demo_metrics = {name: value for name, value in state.data_metrics.items()
                     if not name.startswith('Train_')}
     demo_episodes = {'return_mean': state.expert_return,
-                     'return_std': state.data_metrics['Train_StdReturn']}
+                     'return_std': state.data_metrics['Train_StdReturn'],
+                     'num_episodes': state.data_metrics['Train_NumEpisodes']}
 
     def iteration(carry, i):
       params, opt_state, dataset, threshold, key, env_steps = carry
@@ -140,6 +141,7 @@ def _reference(algo, config, env, policy, expert, key):
       row = {'Iteration': i, **evaluation.eval_metrics(evaluated),
              'Train_AverageReturn': summary['return_mean'],
              'Train_StdReturn': summary['return_std'],
+             'Train_NumEpisodes': summary['num_episodes'],
              'Training_Loss': loss, 'Dataset_Size': dataset.size,
              'Dataset_Dropped': dataset.dropped,
              'Expert_Labels': dataset.size,

@@ -88,9 +88,11 @@ def sampling_learner(policy: Policy, params: Params,
 
 def train_return(summary: Metrics) -> Metrics:
   """The return of the data an iteration trains on, from
-  `envs.summarize_episodes` of the episodes that produced them."""
+  `envs.summarize_episodes` of the episodes that produced them, and how many
+  episodes ended in them (the return is NaN where none did)."""
   return {'Train_AverageReturn': summary['return_mean'],
-          'Train_StdReturn': summary['return_std']}
+          'Train_StdReturn': summary['return_std'],
+          'Train_NumEpisodes': summary['num_episodes']}
 
 
 def make_optimizer(config: ImitationConfig) -> optax.GradientTransformation:
