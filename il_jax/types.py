@@ -117,9 +117,8 @@ class TrainState:
       when `demo_noise > 0`).
     data_metrics: the metrics of the data the next iteration trains on
       (`Train_AverageReturn`, `Train_StdReturn`, `Train_NumEpisodes` and the
-      collector's own),
-      which that iteration reports: the last iteration collected them (the
-      demonstrations' before the first).
+      collector's own), which that iteration reports: the last iteration
+      collected them (the demonstrations' before the first).
     algo_state: the collector's own state (see
       `il_jax.algorithms.core.Collector.init`).
     hparams: the run's traced hyper-parameters (see `HyperParams`).
