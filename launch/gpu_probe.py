@@ -256,10 +256,10 @@ def _run_cs285(rec: _Recorder, smoke: bool) -> None:
   first_seed = [r for r in rows if r.get('Seed', 0) == 0] or rows
   rec.write(env=config.env, seeds=config.num_seeds,
             n_iter=config.imitation.n_iter, status='ok',
-            end_to_end_s=round(total_s, 1),
+            end_to_end_s=round(total_s, 3),
             compile_s=round(sum(r.get('Compile_Seconds', 0.0)
-                                for r in first_seed), 1),
-            run_s=round(sum(r['Iteration_Seconds'] for r in first_seed), 1),
+                                for r in first_seed), 3),
+            run_s=round(sum(r['Iteration_Seconds'] for r in first_seed), 4),
             final_eval_return=round(float(np.mean(
                 [r['Eval_AverageReturn'] for r in last])), 1),
             expert_return=round(float(np.mean(

@@ -25,7 +25,9 @@ def _probe(out, *flags, timeout=900):
 @pytest.fixture(scope='module')
 def smoke(tmp_path_factory):
   out = tmp_path_factory.mktemp('probe')
-  return out, *_probe(out, '--parts=warp,step_gpu,cs285,dagger_8192')
+  # A budget no CPU run reaches: deadlines have their own test below.
+  return out, *_probe(out, '--parts=warp,step_gpu,cs285,dagger_8192',
+                      '--budget_s=1500', timeout=1800)
 
 
 def test_every_part_writes_a_measured_row(smoke):
