@@ -11,8 +11,8 @@ import sys
 
 import jax
 
-# The sections of BENCHMARKS.md, each written by one script (and looked up
-# by launch/device_session.py).
+# The sections of BENCHMARKS.md, each written by one script (and read back
+# by the tests).
 RAW_THROUGHPUT = 'Environment throughput (random actions)'  # bench
 LOOP_THROUGHPUT = 'DAgger loop throughput against raw stepping'  # bench
 POLICY_COST = 'Policy families: training and acting cost'  # bench_policies
