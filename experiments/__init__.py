@@ -5,7 +5,8 @@ from a label to an `il_jax.experiment.RunConfig`; `python -m launch.reproduce
 
 import dataclasses
 
-from il_jax.config import HGDAggerConfig, ImitationConfig
+from il_jax.algorithms.hg_dagger import HGDAggerConfig
+from il_jax.config import ImitationConfig
 from il_jax.experiment import RunConfig
 
 # The first shipped Walker2d expert (SAC, 900,000 steps; 4313 on the `fast`

@@ -323,7 +323,7 @@ class Checkpointer:
         f'No intact checkpoint in {self._directory}: '
         + '; '.join(str(e).replace(f' in {self._directory}', '')
                     for e in failures)
-        + '. Start again with --overwrite.')
+        + '. Start again with overwrite=True.')
 
   def close(self) -> None:
     self._manager.close()

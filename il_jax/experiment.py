@@ -15,7 +15,6 @@ import os
 import shutil
 import time
 import uuid
-from types import MappingProxyType
 from collections.abc import Callable
 from typing import Any
 
@@ -25,18 +24,15 @@ import numpy as np
 from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from il_jax import envs, logging, policies
+from il_jax import algorithms, envs, logging, policies
 from il_jax import workdir as workdirs
-from il_jax.algorithms import bc, dagger, hg_dagger
 from il_jax.checkpoint import Checkpointer
 from il_jax.compilation import compile_reported
-from il_jax.config import HGDAggerConfig, ImitationConfig
+from il_jax.config import ImitationConfig
 from il_jax.experts import registry as experts
 from il_jax.envs.validation import check_choice, check_positive
 from il_jax.types import HyperParams
 
-ALGORITHMS = MappingProxyType({
-    'bc': bc, 'dagger': dagger, 'hg_dagger': hg_dagger})
 CONFIG_FILE = 'config.json'
 # The expert's actions at fixed observations, written when a run starts: a
 # resumed run must be labelled by the same expert, and `RunConfig.expert`
@@ -65,7 +61,12 @@ class RunConfig:
   config stays hashable. `expert` is the expert that demonstrates and
   labels: None for the environment's own (`experts.load(env)`), else a
   shipped expert's name (`experts.shipped_names()`) or the directory of an
-  export of `launch/train_expert.py` (`<workdir>/expert`).
+  exported expert (`<workdir>/expert` of a PPO expert run). `imitation` is
+  the algorithm's config (`algorithms.get(algo).config_class`), or the
+  shared `ImitationConfig`, whose values it takes with the algorithm's own
+  fields at their defaults (None: all defaults), so that one config serves
+  BC and DAgger alike. `il_jax.settings.run_config` builds a `RunConfig`
+  from flat settings.
   """
   algo: str = 'dagger'
   env: str = 'walker2d'
@@ -74,17 +75,12 @@ class RunConfig:
   policy_options: tuple[tuple[str, Any], ...] = ()
   seed: int = 0
   num_seeds: int = 1
-  imitation: ImitationConfig = ImitationConfig()
+  imitation: ImitationConfig | None = None
   expert: str | None = None
 
   def __post_init__(self):
-    check_choice('algo', self.algo, tuple(ALGORITHMS))
-    if (self.algo == 'hg_dagger') != isinstance(self.imitation,
-                                               HGDAggerConfig):
-      raise ValueError(
-          f'algo={self.algo!r} needs imitation to be '
-          f"{'an HGDAggerConfig' if self.algo == 'hg_dagger' else 'an ImitationConfig'}"
-          f', got {type(self.imitation).__name__}.')
+    object.__setattr__(self, 'imitation',
+                       algorithms.get(self.algo).config(self.imitation))
     check_choice('env', self.env, envs.registered_names())
     check_choice('policy', self.policy, policies.registered_names())
     check_positive('num_seeds', self.num_seeds, integer=True)
@@ -112,7 +108,8 @@ def check_dataset_fits(config: RunConfig, observation_size: int,
   The dataset is preallocated at its full capacity, so this is known before
   anything runs; half the device's memory is left for everything else.
   """
-  rows = config.imitation.dataset_capacity(aggregate=config.algo != 'bc')
+  rows = config.imitation.dataset_capacity(
+      aggregate=algorithms.get(config.algo).aggregates)
   needed = rows * (observation_size + action_size) * 4 * config.num_seeds
   available = device_memory_bytes() // 2
   if needed > available:
@@ -138,8 +135,8 @@ def build(config: RunConfig):
   directory = (None if config.expert is None else
                experts.export_directory(config.expert))
   expert = experts.load(config.env, directory=directory, **env_options)
-  fns = ALGORITHMS[config.algo].make_train_fns(config.imitation, env, policy,
-                                               expert)
+  fns = algorithms.get(config.algo).make_train_fns(config.imitation, env,
+                                                   policy, expert)
   return env, policy, expert, fns
 
 
@@ -184,7 +181,8 @@ def _to_host(tree):
 def _steps_per_iteration(config: RunConfig) -> int:
   imitation = config.imitation
   # Every iteration of an aggregating algorithm collects the next one's data.
-  collected = imitation.steps_per_iter if config.algo != 'bc' else 0
+  collected = (imitation.steps_per_iter
+               if algorithms.get(config.algo).aggregates else 0)
   evaluated = imitation.eval_episodes * imitation.episode_length
   return (collected + evaluated) * config.num_seeds
 
@@ -215,8 +213,8 @@ def _check_same_config(workdir: str, config: RunConfig) -> None:
           for name, old, new in _differences(saved, current))
       raise ValueError(
           f'{workdir} holds a run with another config ({changed}); use the '
-          'same flags to resume, --overwrite to replace it, or a new '
-          '--workdir.')
+          'same config to resume, overwrite=True to replace it, or a new '
+          'workdir.')
 
 
 _MISSING = object()
@@ -264,23 +262,22 @@ def _check_same_expert(workdir: str, expert: Callable) -> None:
         f'observations its actions differ by up to {gap:.3g}. With expert='
         'None a run follows the environment\'s default expert, which may '
         'have changed since; name the expert it started with (e.g. '
-        f'--expert=<shipped name>, one of {experts.shipped_names()}) or use '
-        'a new --workdir.')
+        f'expert=<shipped name>, one of {experts.shipped_names()}) or use '
+        'a new workdir.')
 
 
 def check_workdir_use(workdir: str, resume: bool, overwrite: bool) -> None:
   """Raises ValueError if `workdir` holds a run (any of `RUN_FILES`) and
   neither `resume` nor `overwrite` is given, or if both are."""
   if resume and overwrite:
-    raise ValueError('--resume continues the run in --workdir and '
-                     '--overwrite deletes it: pass one of them.')
+    raise ValueError('resume continues the run in the workdir and '
+                     'overwrite deletes it: pass one of them.')
   present = [name for name in RUN_FILES
              if os.path.exists(os.path.join(workdir, name))]
   if present and not (resume or overwrite):
     raise ValueError(
-        f'{workdir} holds a run ({", ".join(present)}); pass --resume to '
-        'continue it, --overwrite to delete it and start again, or use a new '
-        '--workdir.')
+        f'{workdir} holds a run ({", ".join(present)}); resume it, '
+        'overwrite it (delete it and start again), or use a new workdir.')
 
 
 def _prepare_workdir(workdir: str, config: RunConfig, resume: bool,
@@ -326,7 +323,7 @@ def _divergence_message(i: int, losses: np.ndarray, rows: list[dict]) -> str:
                 f'seed {seed}: none')
   return (f'Training_Loss is {losses[seeds[0]]} (not finite) at iteration '
           f'{i} for seed(s) {seeds.tolist()}; last finite loss: '
-          f"{', '.join(last)}. Lower --learning_rate or set --max_grad_norm.")
+          f"{', '.join(last)}. Lower learning_rate or set max_grad_norm.")
 
 
 def run(config: RunConfig, workdir: str, resume: bool = False,
@@ -414,9 +411,8 @@ def _run(config, workdir, built, resume, overwrite, stop_after, verbose,
   if keys is None:
     keys = jax.random.split(jax.random.PRNGKey(config.seed), num)
   if hparams is None:
-    hparams = jax.tree.map(
-        lambda x: jnp.broadcast_to(x, (num,)),
-        HyperParams.from_config(config.imitation))
+    hparams = jax.tree.map(lambda x: jnp.broadcast_to(x, (num,)),
+                           config.imitation.hyperparams())
   sharding = member_sharding(num)
   mesh = sharding.mesh
   if verbose and primary and mesh.shape[envs.ENV_AXIS] > 1:

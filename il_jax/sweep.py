@@ -8,11 +8,11 @@ A sweep spec is plain data:
         'seeds': 3,
     }
 
-Names are those of `launch/train.py`'s flags. `expand` turns the spec into
-runs (one per grid point and seed). `group` puts runs whose static config is
-equal (everything except the seed and the traced hyper-parameters of
-`HyperParams`: learning rate, beta, beta decay, fixed gate threshold,
-threshold quantile) into one `Group`: one compiled program vmapped over its
+Names are settings (`il_jax.settings`). `expand` turns the spec into runs
+(one per grid point and seed). `group` puts runs whose static config is
+equal (everything except the seed and the algorithm's traced hyper-
+parameters, `HyperParams`: e.g. DAgger's learning rate, beta and beta decay)
+into one `Group`: one compiled program vmapped over its
 members (hyper-parameter x seed) and sharded over the devices. Shapes that
 differ (network size, number of environments, ...) make separate groups.
 `run_group` runs one group in its workdir (with resume); `aggregate` gathers
@@ -26,11 +26,8 @@ import csv
 import dataclasses
 import itertools
 import json
-import math
 import os
-import sys
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -38,8 +35,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from il_jax import envs, experiment, logging
-from il_jax.config import HGDAggerConfig, ImitationConfig
-from il_jax.types import HYPERPARAMETERS, HyperParams
+from il_jax import settings as il_settings
+from il_jax.types import HyperParams
 
 PLAN_FILE = 'plan.json'
 MEMBERS_FILE = 'members.json'
@@ -47,57 +44,6 @@ RESULTS_CSV = 'results.csv'
 RESULTS_MD = 'results.md'
 RESULTS_PNG = 'results.png'
 ALL_METRICS_CSV = 'all_metrics.csv'
-
-# Settings that are not config fields, with their defaults (as the flags of
-# `launch/train.py`).
-_TOP_LEVEL = {'algo': 'dagger', 'env': 'tightrope', 'env_options': (),
-              'policy': 'mlp', 'expert': None}
-_POLICY_OPTIONS = {'activation': 'tanh', 'n_layers': 2, 'size': 64}
-_IMITATION_FIELDS = tuple(f.name for f in dataclasses.fields(ImitationConfig))
-_HG_FIELDS = tuple(f.name for f in dataclasses.fields(HGDAggerConfig)
-                   if f.name not in _IMITATION_FIELDS)
-SETTINGS = (tuple(_TOP_LEVEL) + tuple(_POLICY_OPTIONS) + _IMITATION_FIELDS +
-            _HG_FIELDS)
-# Values a placeholder takes in `static_key` (any valid value will do).
-_PLACEHOLDERS = {'learning_rate': 1.0, 'beta': 1.0, 'beta_decay': 1.0,
-                 'threshold': 0.0, 'threshold_quantile': 0.5}
-assert tuple(_PLACEHOLDERS) == HYPERPARAMETERS
-
-
-def run_config(settings: Mapping[str, Any], seed: int = 0
-               ) -> experiment.RunConfig:
-  """The `RunConfig` (one seed) of `settings` (names of `SETTINGS`; the
-  rest take `launch/train.py`'s defaults).
-
-  Raises:
-    ValueError: for an unknown name, a gate setting without
-      algo='hg_dagger', or any invalid value.
-  """
-  unknown = sorted(set(settings) - set(SETTINGS))
-  if unknown:
-    raise ValueError(f'Unknown sweep setting(s) {unknown}; known settings: '
-                     f'{", ".join(SETTINGS)}.')
-  values = {**_TOP_LEVEL, **_POLICY_OPTIONS, **settings}
-  hg = {k: values[k] for k in _HG_FIELDS if k in settings}
-  if hg and values['algo'] != 'hg_dagger':
-    raise ValueError(f'Setting(s) {sorted(hg)} need algo=hg_dagger, got '
-                     f'algo={values["algo"]!r}.')
-  env_options = values['env_options']
-  if isinstance(env_options, Mapping):
-    env_options = tuple(sorted(env_options.items()))
-  imitation = {k: values[k] for k in _IMITATION_FIELDS if k in values}
-  if 'episode_length' not in imitation:
-    imitation['episode_length'] = int(getattr(
-        envs.env_class(values['env']), 'default_episode_length', 1000))
-  imitation_config = (HGDAggerConfig(**imitation, **hg)
-                      if values['algo'] == 'hg_dagger' else
-                      ImitationConfig(**imitation))
-  return experiment.RunConfig(
-      algo=values['algo'], env=values['env'], env_options=tuple(env_options),
-      policy=values['policy'],
-      policy_options=tuple((k, values[k]) for k in sorted(_POLICY_OPTIONS)),
-      seed=seed, num_seeds=1, imitation=imitation_config,
-      expert=values['expert'])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,7 +103,8 @@ def expand(spec: Mapping[str, Any]) -> list[Run]:
     point = ','.join(f'{k}={v}' for k, v in settings) or 'base'
     for seed in _seeds(spec.get('seeds', 1)):
       try:
-        config = run_config({**base, **dict(settings)}, seed)
+        config = il_settings.run_config(
+            {**base, **dict(settings), 'seed': seed, 'num_seeds': 1})
       except ValueError as error:
         raise ValueError(f'Sweep point {point}: {error}') from error
       runs.append(Run(point=point, settings=settings, seed=seed,
@@ -165,17 +112,19 @@ def expand(spec: Mapping[str, Any]) -> list[Run]:
   return runs
 
 
-def static_key(config: experiment.RunConfig) -> experiment.RunConfig:
-  """`config` with its seed and traced hyper-parameters set to placeholders:
-  runs with equal keys compile to the same program. Whether HG-DAgger's
-  threshold is fixed or adaptive (None) is static, so it is kept."""
-  imitation = config.imitation
-  traced = {k: v for k, v in _PLACEHOLDERS.items() if hasattr(imitation, k)}
-  if getattr(imitation, 'threshold', None) is None:
-    traced.pop('threshold', None)
-  return dataclasses.replace(
-      config, seed=0, num_seeds=1,
-      imitation=dataclasses.replace(imitation, **traced))
+def static_key(config: experiment.RunConfig) -> str:
+  """What decides a run's compiled program: `config` without its seed and
+  with its traced hyper-parameters (`TRACED`) marked as such. Runs with
+  equal keys compile to the same program. A traced field set to None (HG-
+  DAgger's adaptive threshold) selects another rule, so it stays."""
+  fields = config.to_json()
+  for name in ('seed', 'num_seeds'):
+    fields.pop(name)
+  for name in type(config.imitation).TRACED:
+    if fields['imitation'][name] is not None:
+      fields['imitation'][name] = 'traced'
+  fields['imitation_class'] = type(config.imitation).__name__
+  return json.dumps(fields, sort_keys=True, default=repr)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,8 +152,7 @@ class Group:
 
   def hparams(self) -> HyperParams:
     """`HyperParams` with leaves `[M]`, one value per member."""
-    members = [HyperParams.from_config(r.config.imitation)
-               for r in self.runs]
+    members = [r.config.imitation.hyperparams() for r in self.runs]
     return jax.tree.map(lambda *x: jnp.stack(x), *members)
 
   def members_json(self) -> list[dict]:
@@ -218,7 +166,7 @@ def group(runs: Sequence[Run], max_members: int | None = None) -> list[Group]:
   if max_members is not None and max_members < 1:
     raise ValueError(f'max_members={max_members} is not valid; expected a '
                      'positive integer.')
-  by_key: dict[experiment.RunConfig, list[Run]] = {}
+  by_key: dict[str, list[Run]] = {}
   for run in runs:
     by_key.setdefault(static_key(run.config), []).append(run)
   chunks = []
@@ -230,7 +178,7 @@ def group(runs: Sequence[Run], max_members: int | None = None) -> list[Group]:
 
 
 def plan_text(groups: Sequence[Group]) -> str:
-  """The plan, one block per group: what `--dry_run` prints."""
+  """The plan, one block per group."""
   lines = [f'{sum(len(g.runs) for g in groups)} runs in {len(groups)} '
            f'program(s) on {jax.device_count()} device(s):']
   for g in groups:
@@ -248,45 +196,21 @@ def plan_text(groups: Sequence[Group]) -> str:
   return '\n'.join(lines)
 
 
-class Progress:
-  """A live line per group: iteration, best return so far, env-steps/s and
-  ETA (rewritten in place on a terminal, one line per iteration otherwise)."""
-
-  def __init__(self, name: str, n_iter: int, stream=None):
-    self._name = name
-    self._n_iter = n_iter
-    self._stream = stream or sys.stdout
-    self._best = -math.inf
-    self._seconds = []
-
-  def line(self, i: int, metrics: Mapping[str, np.ndarray]) -> str:
-    self._best = max(self._best,
-                     float(np.max(metrics['Eval_AverageReturn'])))
-    self._seconds.append(float(np.asarray(metrics['Iteration_Seconds'])[0]))
-    # The first iteration of a call includes compilation.
-    recent = self._seconds[1:] or self._seconds
-    eta = int(round(np.mean(recent) * (self._n_iter - i - 1)))
-    speed = float(np.asarray(metrics['Env_Steps_Per_Second'])[0])
-    return (f'[{self._name}] iter {i + 1}/{self._n_iter}  best return '
-            f'{self._best:.1f}  {speed:,.0f} env-steps/s  ETA '
-            f'{eta // 3600}:{eta // 60 % 60:02d}:{eta % 60:02d}')
-
-  def __call__(self, i: int, metrics: Mapping[str, np.ndarray]) -> None:
-    text = self.line(i, metrics)
-    if self._stream.isatty():
-      end = '\n' if i + 1 == self._n_iter else ''
-      self._stream.write('\r' + text + end)
-    else:
-      self._stream.write(text + '\n')
-    self._stream.flush()
-
-
 def run_group(g: Group, workdir: str, resume: bool = False,
-              stop_after: int | None = None, progress: bool = True,
-              overwrite: bool = False) -> list[dict]:
+              stop_after: int | None = None, overwrite: bool = False,
+              progress: Callable[[int, dict], None] | None = None,
+              report: Callable[[str], None] | None = None) -> list[dict]:
   """Runs (or resumes, or overwrites) one group in `workdir`; returns its
-  metric rows (`Seed` is the member index of `members.json`). Progress and
-  the programs it compiles are printed, prefixed with the group's name.
+  metric rows (`Seed` is the member index of `members.json`).
+
+  Args:
+    g: the group.
+    workdir: the group's own directory.
+    resume, stop_after, overwrite: as for `experiment.run`.
+    progress: `progress(i, metrics)` after every iteration (host metrics,
+      each `[members]`).
+    report: called with one-line messages (compiling, resuming); silent if
+      None.
 
   Raises:
     ValueError: when `workdir` holds a run and neither `resume` nor
@@ -300,18 +224,14 @@ def run_group(g: Group, workdir: str, resume: bool = False,
     with open(path) as f:
       if json.load(f) != json.loads(json.dumps(members)):
         raise ValueError(f'{workdir} holds a group with other members; use a '
-                         'new --workdir or the same spec to resume.')
+                         'new workdir or the same spec to resume.')
   if experiment.is_primary_process():
     with open(path, 'w') as f:
       json.dump(members, f, indent=2)
-  shown = progress and experiment.is_primary_process()
   return experiment.run(
       g.config, workdir, resume=resume, stop_after=stop_after, verbose=False,
-      keys=g.keys(), hparams=g.hparams(),
-      progress=Progress(g.name, g.config.imitation.n_iter) if shown else None,
-      overwrite=overwrite,
-      report=(lambda message: print(f'[{g.name}] {message}', flush=True))
-      if shown else None)
+      keys=g.keys(), hparams=g.hparams(), progress=progress,
+      overwrite=overwrite, report=report or (lambda message: None))
 
 
 def write_plan(groups: Sequence[Group], workdir: str) -> None:
@@ -393,83 +313,3 @@ def aggregate(workdir: str, metric: str = 'Eval_AverageReturn'
   if plot:
     paths['plot'] = plot
   return paths
-
-
-def slurm_executor(folder: str, offline: bool = False, **parameters):
-  """A submitit Slurm executor writing its logs under `folder`.
-
-  Args:
-    folder: submitit's folder (pickled jobs, logs).
-    offline: build it where Slurm is absent (to print or test the script it
-      would submit; it cannot submit).
-    **parameters: submitit's Slurm parameters (`partition`, `time` in
-      minutes, `nodes`, `ntasks_per_node`, `gpus_per_node`, `cpus_per_task`,
-      `array_parallelism`, `job_name`, `account`, ...).
-  """
-  import submitit  # pylint: disable=g-import-not-at-top
-  cls = submitit.SlurmExecutor
-  if offline:
-    # The executor refuses to be built without `srun`; nothing else needs it.
-    cls = type('OfflineSlurmExecutor', (cls,),
-               {'affinity': classmethod(lambda _: 1)})
-  executor = cls(folder=folder)
-  executor.update_parameters(**parameters)
-  return executor
-
-
-def slurm_script(executor, num_tasks: int) -> str:
-  """The sbatch script `executor` submits for an array of `num_tasks`."""
-  from submitit.slurm import slurm  # pylint: disable=g-import-not-at-top
-  return slurm._make_sbatch_string(  # pylint: disable=protected-access
-      command=executor._submitit_command_str,  # pylint: disable=protected-access
-      folder=executor.folder, map_count=num_tasks, **executor.parameters)
-
-
-def _maybe_initialize_distributed() -> None:
-  """`jax.distributed.initialize()` when Slurm runs this as one of several
-  tasks (multi-process / multi-node); never otherwise."""
-  if int(os.environ.get('SLURM_NTASKS', '1')) > 1:
-    jax.distributed.initialize()
-
-
-try:
-  from submitit.helpers import Checkpointable as _Checkpointable  # pylint: disable=g-import-not-at-top
-except ImportError:  # submitit is only needed for Slurm.
-  _Checkpointable = object
-
-
-class GroupJob(_Checkpointable):
-  """A Slurm array task: runs one group; on preemption or timeout submitit
-  calls `checkpoint`, which requeues it with `resume=True` (the group's last
-  orbax checkpoint makes the requeued job continue exactly)."""
-
-  def __call__(self, g: Group, workdir: str, resume: bool = False) -> str:
-    _maybe_initialize_distributed()
-    run_group(g, workdir, resume=resume)
-    return workdir
-
-  def checkpoint(self, g: Group, workdir: str, resume: bool = False):
-    import submitit  # pylint: disable=g-import-not-at-top
-    del resume
-    return submitit.helpers.DelayedSubmission(GroupJob(), g, workdir, True)
-
-
-def submit_slurm(groups: Sequence[Group], workdir: str, executor,
-                 resume: bool = False) -> list:
-  """Submits one array task per group (each in `<workdir>/<group>`)."""
-  return executor.map_array(
-      GroupJob(), list(groups),
-      [os.path.join(workdir, g.name) for g in groups],
-      [resume] * len(groups))
-
-
-def run_local(groups: Sequence[Group], workdir: str, resume: bool = False,
-              progress: bool = True, overwrite: bool = False) -> None:
-  """Runs the groups one after the other on this machine's devices."""
-  for g in groups:
-    began = time.perf_counter()
-    run_group(g, os.path.join(workdir, g.name), resume=resume,
-              progress=progress, overwrite=overwrite)
-    if progress:
-      print(f'[{g.name}] done in {time.perf_counter() - began:.0f} s',
-            flush=True)

@@ -6,7 +6,6 @@ from typing import Any, NamedTuple
 
 import flax.struct
 import jax
-import jax.numpy as jnp
 
 PRNGKey = jax.Array
 Params = Any
@@ -59,44 +58,12 @@ class Transition(NamedTuple):
   episode: EpisodeStats
 
 
-# Config fields that are traced (`HyperParams`), in order.
-HYPERPARAMETERS = ('learning_rate', 'beta', 'beta_decay', 'threshold',
-                   'threshold_quantile')
-
-
-@flax.struct.dataclass
-class HyperParams:
-  """The continuous hyper-parameters of a run, as traced float32 scalars.
-
-  They live in `TrainState` (and the learning rate also in the optimiser's
-  state, which `optax.inject_hyperparams` reads), so a vmapped state carries
-  one value per member: a sweep over them is one compiled program, and a
-  checkpoint keeps them. Everything else in the config is static.
-
-  Attributes:
-    learning_rate: Adam learning rate.
-    beta: DAgger's initial (or constant) mixing probability.
-    beta_decay: DAgger's exponential schedule factor.
-    threshold: HG-DAgger's fixed gate threshold (NaN when the config's is None:
-      the adaptive quantile rule, which is static, is used instead).
-    threshold_quantile: HG-DAgger's adaptive threshold quantile.
-  """
-  learning_rate: jax.Array
-  beta: jax.Array
-  beta_decay: jax.Array
-  threshold: jax.Array
-  threshold_quantile: jax.Array
-
-  @classmethod
-  def from_config(cls, config) -> 'HyperParams':
-    """The values of an `ImitationConfig` (or a subclass), NaN for fields
-    the config does not have."""
-    values = {}
-    for name in HYPERPARAMETERS:
-      value = getattr(config, name, None)
-      values[name] = jnp.asarray(jnp.nan if value is None else value,
-                                 jnp.float32)
-    return cls(**values)
+# A run's continuous hyper-parameters as traced float32 scalars, by config
+# field name (`ImitationConfig.TRACED`, e.g. 'learning_rate', DAgger's
+# 'beta'). They live in `TrainState` (the learning rate also in the
+# optimiser's state), so a vmapped state carries one value per member: a
+# sweep over them is one compiled program, and a checkpoint keeps them.
+HyperParams = dict[str, jax.Array]
 
 
 @flax.struct.dataclass
@@ -121,7 +88,7 @@ class TrainState:
       collected them (the demonstrations' before the first).
     algo_state: the collector's own state (see
       `il_jax.algorithms.core.Collector.init`).
-    hparams: the run's traced hyper-parameters (see `HyperParams`).
+    hparams: the run's traced hyper-parameters (`HyperParams`).
     averaged_params: the moving average of `params` when the config's
       `ema_decay > 0`, else None.
   """

@@ -24,22 +24,22 @@ def check_writable(workdir: str) -> None:
   it is not a directory this process can write in."""
   path = workdir
   if os.path.exists(path) and not os.path.isdir(path):
-    raise WorkdirError(f'--workdir={workdir} is not a directory (it is a '
+    raise WorkdirError(f'workdir={workdir} is not a directory (it is a '
                        'file); expected a directory to write the run in.')
   try:
     os.makedirs(path, exist_ok=True)
   except OSError as error:
-    raise WorkdirError(f'--workdir={workdir} cannot be created: '
+    raise WorkdirError(f'workdir={workdir} cannot be created: '
                        f'{error.strerror}.') from None
   if not os.access(path, os.W_OK | os.X_OK):
-    raise WorkdirError(f'--workdir={workdir} is not writable by this user.')
+    raise WorkdirError(f'workdir={workdir} is not writable by this user.')
   probe = os.path.join(path, f'.write_test.{os.getpid()}')
   try:
     with open(probe, 'w'):
       pass
     os.remove(probe)
   except OSError as error:  # e.g. a read-only file system
-    raise WorkdirError(f'--workdir={workdir} is not writable: '
+    raise WorkdirError(f'workdir={workdir} is not writable: '
                        f'{error.strerror}.') from None
 
 

@@ -8,8 +8,8 @@
   python -m launch.sweep --spec=... --workdir=runs/sweep --aggregate_only
 
 The spec is a Python file defining `SWEEP = {'base': {...}, 'grid': {...},
-'seeds': n}` (or a .json/.yaml file with the same keys); names are those of
-`launch/train.py`'s flags. Runs that differ only in seed and continuous
+'seeds': n}` (or a .json/.yaml file with the same keys); names are settings
+(`il_jax.settings`), which are also `launch/train.py`'s flags. Runs that differ only in seed and continuous
 hyper-parameters (learning rate, beta, beta decay, gate threshold and
 quantile) share one program: `--backend=local` runs each program once,
 vmapped over its members and sharded over all devices; `--backend=slurm`
@@ -21,11 +21,14 @@ with resume on preemption. The results (CSV, markdown, plot) go to
 import json
 import os
 import runpy
+import time
+from collections.abc import Sequence
 
 from absl import app, flags
 
-from il_jax import sweep
+from il_jax import experiment, sweep
 import launch
+from launch import progress, slurm
 
 _SPEC = flags.DEFINE_string('spec', None, 'Sweep spec (.py, .json or .yaml).')
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory.')
@@ -89,6 +92,23 @@ def slurm_parameters(num_groups: int) -> dict:
   return parameters
 
 
+def run_local(groups: Sequence[sweep.Group], workdir: str,
+              resume: bool = False, overwrite: bool = False) -> None:
+  """Runs the groups one after the other on this machine's devices, with a
+  progress line per group."""
+  shown = experiment.is_primary_process()
+  for g in groups:
+    began = time.perf_counter()
+    sweep.run_group(
+        g, os.path.join(workdir, g.name), resume=resume, overwrite=overwrite,
+        progress=(progress.Progress(g.name, g.config.imitation.n_iter)
+                  if shown else None),
+        report=progress.reporter(g.name) if shown else None)
+    if shown:
+      print(f'[{g.name}] done in {time.perf_counter() - began:.0f} s',
+            flush=True)
+
+
 def main(_):
   launch.quiet_logs()
   launch.configure_jax()
@@ -108,22 +128,22 @@ def main(_):
   print(sweep.plan_text(groups))
   if _DRY_RUN.value:
     if _BACKEND.value == 'slurm':
-      executor = sweep.slurm_executor(os.path.join(workdir, 'slurm'),
-                                      offline=True,
-                                      **slurm_parameters(len(groups)))
-      print(sweep.slurm_script(executor, len(groups)))
+      executor = slurm.executor(os.path.join(workdir, 'slurm'),
+                                offline=True,
+                                **slurm_parameters(len(groups)))
+      print(slurm.script(executor, len(groups)))
     return
   sweep.write_plan(groups, workdir)
   if _BACKEND.value == 'local':
     try:
-      sweep.run_local(groups, workdir, resume=_RESUME.value,
-                      overwrite=_OVERWRITE.value)
+      run_local(groups, workdir, resume=_RESUME.value,
+                overwrite=_OVERWRITE.value)
     except ValueError as error:
       raise app.UsageError(str(error)) from None
   else:
-    executor = sweep.slurm_executor(os.path.join(workdir, 'slurm'),
-                                    **slurm_parameters(len(groups)))
-    jobs = sweep.submit_slurm(groups, workdir, executor, resume=_RESUME.value)
+    executor = slurm.executor(os.path.join(workdir, 'slurm'),
+                              **slurm_parameters(len(groups)))
+    jobs = slurm.submit(groups, workdir, executor, resume=_RESUME.value)
     print(f'Submitted array {jobs[0].job_id.split("_")[0]} '
           f'({len(jobs)} tasks); logs in {workdir}/slurm. Aggregate with '
           '--aggregate_only once they finish.')

@@ -17,7 +17,9 @@ import numpy as np
 from il_jax import experiment
 from il_jax import experts
 from il_jax import workdir as workdirs
-from il_jax.config import HGDAggerConfig, ImitationConfig
+from il_jax.algorithms.dagger import DAggerConfig
+from il_jax.algorithms.hg_dagger import HGDAggerConfig
+from il_jax.config import ImitationConfig
 from il_jax.experts import ppo_networks
 from expert_exports import SPEC, write_export
 from metric_rows import without_timing
@@ -225,7 +227,7 @@ def test_bad_run_configs_fail_clearly(overrides, message):
 ])
 def test_bad_imitation_configs_fail_clearly(field, value, message):
   with pytest.raises(ValueError, match=message):
-    ImitationConfig(**{'num_envs': 2, field: value})
+    DAggerConfig(**{'num_envs': 2, field: value})
 
 
 @pytest.mark.parametrize('field, value', [
@@ -262,7 +264,7 @@ def test_a_workdir_holding_a_run_is_refused_and_left_untouched(
     metrics = f.read()
   steps = sorted(os.listdir(os.path.join(workdir, 'checkpoints')))
   with pytest.raises(ValueError, match=r'holds a run \(config.json, .*\); '
-                     'pass --resume to continue it, --overwrite to delete it'):
+                     'resume it, overwrite it \(delete it'):
     experiment.run(_config(algo='bc'), workdir, verbose=False)
   with open(os.path.join(workdir, 'metrics.jsonl')) as f:
     assert f.read() == metrics
@@ -375,7 +377,7 @@ def test_a_bad_workdir_is_refused_in_one_line_naming_it(tmp_path, kind,
              'not_writable': str(tmp_path)}[kind]
   if kind == 'not_writable':  # root may write anywhere: ask os.access
     monkeypatch.setattr(os, 'access', lambda *_: False)
-  with pytest.raises(ValueError, match=rf'^--workdir={workdir} ') as error:
+  with pytest.raises(ValueError, match=rf'^workdir={workdir} ') as error:
     experiment.run(_config(), workdir, verbose=False)
   assert '\n' not in str(error.value)
 
@@ -387,8 +389,8 @@ def test_divergence_is_one_line_with_the_seeds_and_last_finite_loss():
       2, np.array([1.0, np.inf]), rows)
   assert message == (
       'Training_Loss is inf (not finite) at iteration 2 for seed(s) [1]; '
-      'last finite loss: seed 1: 2.5 at iteration 1. Lower --learning_rate '
-      'or set --max_grad_norm.')
+      'last finite loss: seed 1: 2.5 at iteration 1. Lower learning_rate '
+      'or set max_grad_norm.')
 
 
 def test_a_diverged_run_raises_floating_point_error(tmp_path):

@@ -8,7 +8,8 @@ from brax.envs.base import Env, State
 
 from il_jax import envs, policies, rollout
 from il_jax.algorithms import dagger, hg_dagger
-from il_jax.config import HGDAggerConfig, ImitationConfig
+from il_jax.algorithms.dagger import DAggerConfig
+from il_jax.algorithms.hg_dagger import HGDAggerConfig
 from il_jax.experts import registry as experts
 
 
@@ -109,7 +110,7 @@ def test_gate_forced_on_equals_dagger_with_beta_one(tightrope):
   hg_state, hg_metrics = _train(
       hg_dagger, HGDAggerConfig(**SMALL, threshold=-float('inf')), tightrope)
   dagger_state, _ = _train(
-      dagger, ImitationConfig(**SMALL, beta_schedule='constant', beta=1.0),
+      dagger, DAggerConfig(**SMALL, beta_schedule='constant', beta=1.0),
       tightrope)
   np.testing.assert_array_equal(hg_metrics['Intervention_Rate'], 1.0)
   size = int(dagger_state.dataset.size)
@@ -144,10 +145,10 @@ def test_ensemble_gate_needs_an_ensemble_policy(tightrope):
                          policy, expert)
 
 
-def test_hg_dagger_needs_gate_settings(tightrope):
+def test_hg_dagger_refuses_another_algorithms_config(tightrope):
   env, policy, expert = tightrope
   with pytest.raises(ValueError, match='needs an HGDAggerConfig'):
-    hg_dagger.make_train(ImitationConfig(**SMALL), env, policy, expert)
+    hg_dagger.make_train(DAggerConfig(**SMALL), env, policy, expert)
 
 
 @pytest.mark.parametrize('field, value, message', [

@@ -20,7 +20,9 @@ from brax.envs.base import Wrapper
 
 from il_jax import data, envs, evaluation, policies, rollout
 from il_jax.algorithms import bc, core, dagger, hg_dagger
-from il_jax.config import HGDAggerConfig, ImitationConfig
+from il_jax.algorithms.dagger import DAggerConfig
+from il_jax.algorithms.hg_dagger import HGDAggerConfig
+from il_jax.config import ImitationConfig
 from il_jax.experts import registry as experts
 
 UNFUSED = {'xla_disable_hlo_passes': 'fusion'}
@@ -31,7 +33,7 @@ CONFIGS = {
     'bc': (bc, ImitationConfig(**SMALL, steps_per_iter=3 * 30), 'mlp'),
     # Collecting longer than an episode, and sampling a stochastic learner
     # mixed with the expert.
-    'dagger': (dagger, ImitationConfig(
+    'dagger': (dagger, DAggerConfig(
         **SMALL, steps_per_iter=3 * 50, beta_schedule='exponential',
         beta=0.8, normalize_observations=True), 'gaussian'),
     # Collecting shorter than an episode, with the adaptive threshold, whose
@@ -221,7 +223,7 @@ def _sequential_env_steps(jaxpr) -> int:
 
 
 @pytest.mark.parametrize('algo, config_class', [
-    (dagger, ImitationConfig), (hg_dagger, HGDAggerConfig)])
+    (dagger, DAggerConfig), (hg_dagger, HGDAggerConfig)])
 def test_a_cs285_iteration_steps_its_environments_1000_times(algo,
                                                              config_class):
   # The CS285 protocol: 1 environment collecting 1000 steps, 5 evaluation

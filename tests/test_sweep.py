@@ -11,7 +11,8 @@ import jax
 import numpy as np
 import pytest
 
-from il_jax import experiment, sweep
+from il_jax import experiment, settings, sweep
+from launch import slurm
 from metric_rows import assert_rows_close, without_timing
 
 TINY = dict(env='tightrope', policy='mlp', size=16, n_iter=3, num_envs=2,
@@ -37,10 +38,11 @@ def test_expand_is_the_grid_times_the_seeds():
 
 
 @pytest.mark.parametrize('spec, message', [
-    ({'grid': {'lr': [1.0]}}, r"Unknown sweep setting\(s\) \['lr'\]"),
+    ({'grid': {'lr': [1.0]}}, r"Unknown setting\(s\) \['lr'\]"),
     ({'grid': {'size': []}}, r"grid\['size'\] is empty"),
     ({'grid': {'size': 32}}, 'expected a list of values'),
-    ({'base': {'gate': 'safety'}}, 'need algo=hg_dagger'),
+    ({'base': {'gate': 'safety'}}, 'belongs to algo hg_dagger'),
+    ({'base': {'num_components': 3}}, 'option of policy family mog'),
     ({'grid': {'learning_rate': [-1.0]}, 'base': TINY},
      'Sweep point learning_rate=-1.0: learning_rate=-1.0 is not valid'),
     ({'seeds': 0}, 'seeds=0 is not valid'),
@@ -70,6 +72,23 @@ def test_traced_hyperparameters_share_a_program_and_shapes_do_not():
   assert len(sweep.group(sweep.expand(other))) == 2
 
 
+def test_a_policy_family_option_is_a_setting():
+  spec = {'base': {**TINY, 'algo': 'bc', 'policy': 'mog'},
+          'grid': {'num_components': [2, 3]}}
+  runs = sweep.expand(spec)
+  assert [dict(r.config.policy_options)['num_components'] for r in runs] == [
+      2, 3]
+  # The family's other options are its defaults, so equal policies give
+  # equal configs however they were written.
+  assert settings.run_config({**TINY, 'algo': 'bc', 'policy': 'mog',
+                              'num_components': 2}) == runs[0].config
+  assert settings.run_config(
+      {**TINY, 'algo': 'bc', 'policy': 'mog',
+       'policy_options': {'num_components': 2}}) == runs[0].config
+  # Two component counts are two shapes: two programs.
+  assert len(sweep.group(runs)) == 2
+
+
 def test_max_members_splits_groups_in_order():
   groups = sweep.group(sweep.expand(SPEC), max_members=3)
   assert [len(g.runs) for g in groups] == [3, 3, 2]
@@ -79,11 +98,11 @@ def test_max_members_splits_groups_in_order():
 
 def test_slurm_submission_is_an_array_that_requeues(tmp_path):
   pytest.importorskip('submitit')
-  executor = sweep.slurm_executor(
+  executor = slurm.executor(
       str(tmp_path), offline=True, time=30, gpus_per_node=1,
       ntasks_per_node=1, partition='gpu', array_parallelism=2,
       job_name='il_jax_sweep')
-  script = sweep.slurm_script(executor, num_tasks=3)
+  script = slurm.script(executor, num_tasks=3)
   for line in ('#SBATCH --array=0-2%2', '#SBATCH --partition=gpu',
                '#SBATCH --gpus-per-node=1', '#SBATCH --time=30',
                '#SBATCH --job-name=il_jax_sweep',
@@ -93,7 +112,7 @@ def test_slurm_submission_is_an_array_that_requeues(tmp_path):
   assert 'submitit.core._submit' in script
   # On preemption the task is resubmitted with resume=True.
   group = sweep.group(sweep.expand(SPEC))[0]
-  delayed = sweep.GroupJob().checkpoint(group, '/w/group_000', False)
+  delayed = slurm.GroupJob().checkpoint(group, '/w/group_000', False)
   assert delayed.args == (group, '/w/group_000', True)
 
 
@@ -104,7 +123,7 @@ def group_run(tmp_path_factory):
   (g,) = sweep.group(sweep.expand(SPEC))
   workdir = str(tmp_path_factory.mktemp('sweep'))
   sweep.write_plan([g], workdir)
-  rows = sweep.run_group(g, os.path.join(workdir, g.name), progress=False)
+  rows = sweep.run_group(g, os.path.join(workdir, g.name))
   return g, workdir, rows
 
 
@@ -161,7 +180,7 @@ def test_hg_dagger_threshold_is_traced_per_member(tmp_path):
   spec = {'base': {**TINY, 'algo': 'hg_dagger', 'n_iter': 2},
           'grid': {'threshold': [-float('inf'), float('inf')]}}
   (g,) = sweep.group(sweep.expand(spec))
-  rows = sweep.run_group(g, str(tmp_path), progress=False)
+  rows = sweep.run_group(g, str(tmp_path))
   last = {r['Seed']: r for r in rows if r['Iteration'] == 1}
   assert last[0]['Intervention_Rate'] == 1.0  # gate always fires
   assert last[1]['Intervention_Rate'] == 0.0  # gate never fires
@@ -171,12 +190,13 @@ def test_hg_dagger_threshold_is_traced_per_member(tmp_path):
 _SHARDED_SCRIPT = textwrap.dedent('''
     import json, os, sys
     import jax
-    from il_jax import experiment, sweep
+    from il_jax import experiment, settings, sweep
+from launch import slurm
     assert jax.device_count() == 4, jax.devices()
     (g,) = sweep.group(sweep.expand(json.loads({spec!r})))
     assert experiment.member_sharding(len(g.runs)).spec == (
         jax.sharding.PartitionSpec('members'))
-    rows = sweep.run_group(g, {workdir!r}, progress=False)
+    rows = sweep.run_group(g, {workdir!r})
     print('ROWS=' + json.dumps(rows))
 ''')
 
@@ -212,4 +232,4 @@ def test_every_sweep_setting_is_a_flag_of_launch_train():
       check=True, capture_output=True, text=True,
       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
   flag_names = set(json.loads(names.stdout.strip().splitlines()[-1]))
-  assert set(sweep.SETTINGS) - flag_names == set()
+  assert set(settings.names()) - flag_names == set()

@@ -9,17 +9,8 @@ DAgger's iteration by iteration (same gradient steps, no new data).
 
 from il_jax.algorithms import core
 from il_jax.config import ImitationConfig
-from il_jax.policies.base import Policy
 
 
-def make_train_fns(config: ImitationConfig, env, policy: Policy,
-                   expert: core.ExpertFn) -> core.TrainFns:
-  """`init(key)` and `iteration(state, i)`, for a driver that checkpoints."""
-  return core.make_train_fns(config, env, policy, expert, collector=None)
-
-
-def make_train(config: ImitationConfig, env, policy: Policy,
-               expert: core.ExpertFn):
-  """`train(key) -> (TrainState, metrics [n_iter])`, one compiled program."""
-  return core.scan_train(make_train_fns(config, env, policy, expert),
-                         config.n_iter)
+ALGORITHM = core.Algorithm(name='bc', config_class=ImitationConfig)
+make_train_fns = ALGORITHM.make_train_fns
+make_train = ALGORITHM.make_train

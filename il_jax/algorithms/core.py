@@ -13,6 +13,7 @@ one explicit pytree, `TrainState`, so an iteration is a pure function
 and checkpointed between calls, or vmapped over seeds.
 """
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -69,7 +70,7 @@ class Collector(NamedTuple):
 
 class TrainFns(NamedTuple):
   """`init(key, hparams=None) -> TrainState` and `iteration(state, i) ->
-  (state, metrics)`; `hparams` defaults to `HyperParams.from_config(config)`.
+  (state, metrics)`; `hparams` defaults to `config.hyperparams()`.
 
   `iteration` takes the iteration index `i` (int32 scalar, equal to
   `state.iteration`) separately so that it stays unbatched when the state is
@@ -142,7 +143,7 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
 
   def init(key: PRNGKey, hparams: HyperParams | None = None) -> TrainState:
     if hparams is None:
-      hparams = HyperParams.from_config(config)
+      hparams = config.hyperparams()
     demo_key, params_key, key = jax.random.split(key, 3)
     if config.demo_noise > 0:
       # The noisy expert drives (so rows say `expert_controlled=False`) and
@@ -163,7 +164,7 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
     expert_summary = envs.summarize_episodes(demos.episode)
     opt_state = optimizer.init(params)
     opt_state = opt_state._replace(hyperparams={
-        **opt_state.hyperparams, 'learning_rate': hparams.learning_rate})
+        **opt_state.hyperparams, 'learning_rate': hparams['learning_rate']})
     run_ctx = ctx._replace(hparams=hparams)
     algo_state = collector.init(run_ctx) if collector else {}
     # The first iteration trains on the demonstrations alone; its "training
@@ -283,3 +284,70 @@ def scan_train(fns: TrainFns, n_iter: int):
                         jnp.arange(n_iter, dtype=jnp.int32))
 
   return train
+
+
+@dataclasses.dataclass(frozen=True)
+class Algorithm:
+  """An imitation algorithm as the layers above it see it: each algorithm
+  module exports one (`ALGORITHM`), and the driver, the sweep and the launch
+  scripts consult it instead of the algorithm's name.
+
+  Attributes:
+    name: the name runs, flags and sweeps use, e.g. 'dagger'.
+    config_class: its config, `ImitationConfig` or a subclass; the
+      subclass's `TRACED` names its traced hyper-parameters.
+    make_collector: `config -> Collector`, how iterations after the first
+      gather data; None for an algorithm that never collects (BC).
+    check: `(config, env, policy) -> None`, raising ValueError for a
+      combination the algorithm cannot run; None when every one works.
+  """
+  name: str
+  config_class: type[ImitationConfig]
+  make_collector: Callable[[Any], Collector] | None = None
+  check: Callable[[Any, Any, Policy], None] | None = None
+
+  @property
+  def aggregates(self) -> bool:
+    """Whether iterations after the first add data to the dataset."""
+    return self.make_collector is not None
+
+  @property
+  def hyperparameters(self) -> tuple[str, ...]:
+    """Its config's traced fields (`HyperParams` keys)."""
+    return self.config_class.TRACED
+
+  def config(self, config: ImitationConfig | None = None) -> ImitationConfig:
+    """`config` as this algorithm's config: as it is if it is one; the
+    shared `ImitationConfig`'s values with this algorithm's own fields at
+    their defaults (None: all defaults).
+
+    Raises:
+      ValueError: for another algorithm's config.
+    """
+    if config is None:
+      return self.config_class()
+    if type(config) is self.config_class:  # pylint: disable=unidiomatic-typecheck
+      return config
+    if type(config) is ImitationConfig:  # pylint: disable=unidiomatic-typecheck
+      return self.config_class(**dataclasses.asdict(config))
+    name = self.config_class.__name__
+    article = 'an' if name[0] in 'AEFHILMNORSX' else 'a'  # letter names
+    raise ValueError(f'{self.name} needs {article} {name} (or the shared '
+                     f'ImitationConfig), got {type(config).__name__}.')
+
+  def make_train_fns(self, config: ImitationConfig, env, policy: Policy,
+                     expert: ExpertFn) -> TrainFns:
+    """`init(key)` and `iteration(state, i)`, for a driver that
+    checkpoints; `config` as `Algorithm.config` takes it."""
+    config = self.config(config)
+    if self.check is not None:
+      self.check(config, env, policy)
+    collector = self.make_collector(config) if self.aggregates else None
+    return make_train_fns(config, env, policy, expert, collector)
+
+  def make_train(self, config: ImitationConfig, env, policy: Policy,
+                 expert: ExpertFn):
+    """`train(key) -> (TrainState, metrics [n_iter])`, one compiled
+    program."""
+    return scan_train(self.make_train_fns(config, env, policy, expert),
+                      config.n_iter)

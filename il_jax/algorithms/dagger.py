@@ -9,17 +9,48 @@ The first iteration trains on the demonstrations alone (beta = 1 for that
 data); later iterations collect `steps_per_iter` relabelled steps each.
 """
 
+import dataclasses
+from typing import ClassVar
+
 import jax
 import jax.numpy as jnp
 
 from il_jax import data, rollout
 from il_jax.algorithms import core
 from il_jax.config import ImitationConfig
-from il_jax.policies.base import Policy
+from il_jax.envs.validation import check_choice, check_fraction
 from il_jax.types import HyperParams
 
+BETA_SCHEDULES = ('dagger', 'constant', 'linear', 'exponential')
 
-def beta_schedule(config: ImitationConfig):
+
+@dataclasses.dataclass(frozen=True)
+class DAggerConfig(ImitationConfig):
+  """DAgger: the shared config plus how the learner and expert mix.
+
+  Attributes (besides `ImitationConfig`'s):
+    beta_schedule: how the probability of executing the expert's action
+      decays over iterations: 'dagger' (1 for the expert data, then 0, as in
+      the CS285 homework), 'constant' (`beta`), 'linear' (`beta` to 0 over the
+      run) or 'exponential' (`beta * beta_decay**(i - 1)` at iteration i >= 1).
+    beta: the schedule's initial (or constant) mixing probability.
+    beta_decay: the exponential schedule's factor per iteration.
+  """
+  beta_schedule: str = 'dagger'
+  beta: float = 1.0
+  beta_decay: float = 0.5
+
+  TRACED: ClassVar[tuple[str, ...]] = ImitationConfig.TRACED + (
+      'beta', 'beta_decay')
+
+  def __post_init__(self):
+    super().__post_init__()
+    check_choice('beta_schedule', self.beta_schedule, BETA_SCHEDULES)
+    for name in ('beta', 'beta_decay'):
+      check_fraction(name, getattr(self, name))
+
+
+def beta_schedule(config: DAggerConfig):
   """`(i, hparams=None) -> beta`: iteration i (>= 1) -> probability of
   executing the expert's action; `beta`/`beta_decay` come from `hparams`
   (traced, see `HyperParams`) or, if None, from the config."""
@@ -27,24 +58,24 @@ def beta_schedule(config: ImitationConfig):
   def beta(i: jax.Array, hparams: HyperParams | None = None
            ) -> jax.Array:
     if hparams is None:
-      hparams = HyperParams.from_config(config)
+      hparams = config.hyperparams()
     i = jnp.asarray(i, jnp.float32)
     if config.beta_schedule == 'dagger':
       value = jnp.zeros_like(i)
     elif config.beta_schedule == 'constant':
-      value = jnp.full_like(i, hparams.beta)
+      value = jnp.full_like(i, hparams['beta'])
     elif config.beta_schedule == 'linear':
       # From `beta` at iteration 1 down to 0 at the last iteration.
       span = max(config.n_iter - 2, 1)
-      value = hparams.beta * jnp.clip(1.0 - (i - 1.0) / span, 0.0, 1.0)
+      value = hparams['beta'] * jnp.clip(1.0 - (i - 1.0) / span, 0.0, 1.0)
     else:  # 'exponential'
-      value = hparams.beta * hparams.beta_decay**(i - 1.0)
+      value = hparams['beta'] * hparams['beta_decay']**(i - 1.0)
     return value.astype(jnp.float32)
 
   return beta
 
 
-def make_collector(config: ImitationConfig) -> core.Collector:
+def make_collector(config: DAggerConfig) -> core.Collector:
   """Roll out the beta-mixture, relabel every visited state, aggregate."""
   beta_fn = beta_schedule(config)
 
@@ -64,15 +95,7 @@ def make_collector(config: ImitationConfig) -> core.Collector:
       demo_metrics=lambda ctx, algo_state: {'Beta': jnp.ones((), jnp.float32)})
 
 
-def make_train_fns(config: ImitationConfig, env, policy: Policy,
-                   expert: core.ExpertFn) -> core.TrainFns:
-  """`init(key)` and `iteration(state, i)`, for a driver that checkpoints."""
-  return core.make_train_fns(config, env, policy, expert,
-                             make_collector(config))
-
-
-def make_train(config: ImitationConfig, env, policy: Policy,
-               expert: core.ExpertFn):
-  """`train(key) -> (TrainState, metrics [n_iter])`, one compiled program."""
-  return core.scan_train(make_train_fns(config, env, policy, expert),
-                         config.n_iter)
+ALGORITHM = core.Algorithm(name='dagger', config_class=DAggerConfig,
+                           make_collector=make_collector)
+make_train_fns = ALGORITHM.make_train_fns
+make_train = ALGORITHM.make_train

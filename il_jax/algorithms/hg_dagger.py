@@ -13,20 +13,78 @@ human who sees both), 'ensemble' uses an ensemble policy's disagreement
 decide) and 'safety' the environment's distance to termination.
 """
 
+import dataclasses
+import math
+from typing import ClassVar
+
 import jax
 import jax.numpy as jnp
 
 from il_jax import data, rollout
 from il_jax.algorithms import core
-from il_jax.config import HGDAggerConfig
+from il_jax.config import ImitationConfig
+from il_jax.envs.validation import (check_choice, check_fraction,
+                                    check_positive)
 from il_jax.policies.base import Policy
+
+GATES = ('discrepancy', 'ensemble', 'safety')
+RELEASE_RULES = ('window', 'agreement')
+
+
+@dataclasses.dataclass(frozen=True)
+class HGDAggerConfig(ImitationConfig):
+  """HG-DAgger: the shared config plus when the expert takes over and when
+  it hands back.
+
+  Attributes (besides `ImitationConfig`'s):
+    gate: when the expert intervenes: 'discrepancy' (the learner's action is
+      far from the expert's: a simulated human watching), 'ensemble' (an
+      ensemble policy's members disagree: automatic, no expert query needed
+      to decide) or 'safety' (the state is close to termination).
+    threshold: intervene when the gate value exceeds it; None sets it every
+      iteration to the `threshold_quantile` of the gate values seen in the
+      previous iteration (the demonstrations, for the first collection).
+    threshold_quantile: see `threshold`.
+    release: when the expert hands control back: 'window' (after
+      `min_control_steps` steps) or 'agreement' (after at least
+      `min_control_steps` steps, once the learner's proposal is within
+      `release_tolerance` of the expert's action).
+    min_control_steps: minimum steps of each intervention.
+    release_tolerance: distance (L2) for the 'agreement' rule.
+  """
+  gate: str = 'discrepancy'
+  threshold: float | None = None
+  threshold_quantile: float = 0.9
+  release: str = 'window'
+  min_control_steps: int = 10
+  release_tolerance: float = 0.1
+
+  TRACED: ClassVar[tuple[str, ...]] = ImitationConfig.TRACED + (
+      'threshold', 'threshold_quantile')
+
+  def __post_init__(self):
+    super().__post_init__()
+    check_choice('gate', self.gate, GATES)
+    check_choice('release', self.release, RELEASE_RULES)
+    check_positive('min_control_steps', self.min_control_steps, integer=True)
+    check_positive('release_tolerance', self.release_tolerance)
+    # A threshold of inf never intervenes and -inf always does; NaN would
+    # silently never intervene.
+    if self.threshold is not None and (
+        isinstance(self.threshold, bool) or
+        not isinstance(self.threshold, (int, float)) or
+        math.isnan(self.threshold)):
+      raise ValueError(f'threshold={self.threshold!r} is not valid; expected '
+                       'a number (inf: never intervene, -inf: always) or '
+                       'None.')
+    check_fraction('threshold_quantile', self.threshold_quantile)
 
 
 def check_gate(config: HGDAggerConfig, env, policy: Policy) -> None:
   """Raises ValueError if `config.gate` cannot work with `env`/`policy`."""
   if config.gate == 'ensemble' and policy.name != 'ensemble':
     raise ValueError(
-        f"gate='ensemble' needs an ensemble policy (--policy=ensemble), got "
+        f"gate='ensemble' needs the ensemble policy family, got "
         f'policy {policy.name!r}: its members\' disagreement is the gate.')
   if config.gate == 'safety' and not hasattr(env, 'safety_margin'):
     raise ValueError(
@@ -54,10 +112,10 @@ def make_collector(config: HGDAggerConfig) -> core.Collector:
                        if config.release == 'agreement' else None)
 
   def init(ctx):
-    # A fixed threshold is the traced `ctx.hparams.threshold` (so a sweep
+    # A fixed threshold is the traced `ctx.hparams['threshold']` (so a sweep
     # can vmap over it); NaN marks the adaptive rule's first collection.
     threshold = (jnp.nan if config.threshold is None else
-                 ctx.hparams.threshold)
+                 ctx.hparams['threshold'])
     return {'threshold': jnp.asarray(threshold, jnp.float32)}
 
   def actor(ctx, params, stats, dataset, algo_state, i, key):
@@ -76,7 +134,7 @@ def make_collector(config: HGDAggerConfig) -> core.Collector:
                          dataset.action[:config.expert_steps])
       threshold = jnp.where(
           jnp.isnan(threshold),
-          jnp.quantile(demo_values, ctx.hparams.threshold_quantile),
+          jnp.quantile(demo_values, ctx.hparams['threshold_quantile']),
           threshold)
     return (rollout.gated(learner, ctx.expert, gate, threshold,
                           config.min_control_steps, release_tolerance),
@@ -92,7 +150,7 @@ def make_collector(config: HGDAggerConfig) -> core.Collector:
       next_threshold = threshold
     else:
       next_threshold = jnp.quantile(record.value,
-                                    ctx.hparams.threshold_quantile)
+                                    ctx.hparams['threshold_quantile'])
     # Episodes touched by the rollout: those that ended, plus one running in
     # each environment at the end.
     episodes = jnp.sum(steps.done) + config.num_envs
@@ -115,19 +173,7 @@ def make_collector(config: HGDAggerConfig) -> core.Collector:
                         demo_metrics=demo_metrics)
 
 
-def make_train_fns(config: HGDAggerConfig, env, policy: Policy,
-                   expert: core.ExpertFn) -> core.TrainFns:
-  """`init(key)` and `iteration(state, i)`, for a driver that checkpoints."""
-  if not isinstance(config, HGDAggerConfig):
-    raise ValueError('hg_dagger needs an HGDAggerConfig (gate settings), got '
-                     f'{type(config).__name__}.')
-  check_gate(config, env, policy)
-  return core.make_train_fns(config, env, policy, expert,
-                             make_collector(config))
-
-
-def make_train(config: HGDAggerConfig, env, policy: Policy,
-               expert: core.ExpertFn):
-  """`train(key) -> (TrainState, metrics [n_iter])`, one compiled program."""
-  return core.scan_train(make_train_fns(config, env, policy, expert),
-                         config.n_iter)
+ALGORITHM = core.Algorithm(name='hg_dagger', config_class=HGDAggerConfig,
+                           make_collector=make_collector, check=check_gate)
+make_train_fns = ALGORITHM.make_train_fns
+make_train = ALGORITHM.make_train
