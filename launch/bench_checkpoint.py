@@ -33,9 +33,9 @@ import orbax.checkpoint as ocp
 from absl import flags
 
 from experiments import walker2d_bc_vs_dagger_gpu
-from il_jax import data, policies
+from il_jax import algorithms, data, policies
 from il_jax.checkpoint import Checkpointer
-from il_jax.types import HyperParams, TrainState
+from il_jax.types import TrainState
 import launch
 from launch import reporting
 
@@ -84,7 +84,7 @@ def make_state(num_seeds: int, capacity: int, size: int) -> TrainState:
       key=stack(jax.random.PRNGKey(1)), iteration=stack(jnp.int32(0)),
       env_steps=stack(jnp.int32(0)), expert_return=stack(jnp.float32(0)),
       expert_return_std=stack(jnp.float32(0)), algo_state=(),
-      hparams=stack(HyperParams.from_config(config)))
+      hparams=stack(algorithms.get('dagger').config(config).hyperparams()))
 
 
 def grow(state: TrainState, size: int) -> TrainState:

@@ -20,7 +20,7 @@ checkpoint says so and starts a fresh run.
 
 from absl import app, flags
 
-from il_jax import experiment, settings
+from il_jax import experiment, settings, workdir
 import launch
 from launch import settings_flags
 
@@ -46,10 +46,16 @@ def main(_):
   launch.configure_jax()
   if not _WORKDIR.value:
     raise app.UsageError('--workdir is required.')
+  if _RESUME.value and _OVERWRITE.value:
+    raise app.UsageError('--resume continues the run in --workdir and '
+                         '--overwrite deletes it: pass one of them.')
   try:
     # Every name, option and size is validated before anything compiles.
     experiment.run(config_from_flags(), _WORKDIR.value, resume=_RESUME.value,
                    overwrite=_OVERWRITE.value)
+  except workdir.WorkdirError as error:
+    # The library names the argument as `workdir=PATH`; here it is a flag.
+    raise app.UsageError(f'--{error}') from None
   except ValueError as error:
     raise app.UsageError(str(error)) from None
   print(f'Results in {_WORKDIR.value}')

@@ -264,7 +264,7 @@ def test_a_workdir_holding_a_run_is_refused_and_left_untouched(
     metrics = f.read()
   steps = sorted(os.listdir(os.path.join(workdir, 'checkpoints')))
   with pytest.raises(ValueError, match=r'holds a run \(config.json, .*\); '
-                     'resume it, overwrite it \(delete it'):
+                     r'resume it, overwrite it \(delete it'):
     experiment.run(_config(algo='bc'), workdir, verbose=False)
   with open(os.path.join(workdir, 'metrics.jsonl')) as f:
     assert f.read() == metrics

@@ -190,8 +190,7 @@ def test_hg_dagger_threshold_is_traced_per_member(tmp_path):
 _SHARDED_SCRIPT = textwrap.dedent('''
     import json, os, sys
     import jax
-    from il_jax import experiment, settings, sweep
-from launch import slurm
+    from il_jax import experiment, sweep
     assert jax.device_count() == 4, jax.devices()
     (g,) = sweep.group(sweep.expand(json.loads({spec!r})))
     assert experiment.member_sharding(len(g.runs)).spec == (

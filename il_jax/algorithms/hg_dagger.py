@@ -84,7 +84,7 @@ def check_gate(config: HGDAggerConfig, env, policy: Policy) -> None:
   """Raises ValueError if `config.gate` cannot work with `env`/`policy`."""
   if config.gate == 'ensemble' and policy.name != 'ensemble':
     raise ValueError(
-        f"gate='ensemble' needs the ensemble policy family, got "
+        f"gate='ensemble' needs an ensemble policy (policy='ensemble'), got "
         f'policy {policy.name!r}: its members\' disagreement is the gate.')
   if config.gate == 'safety' and not hasattr(env, 'safety_margin'):
     raise ValueError(
