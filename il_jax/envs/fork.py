@@ -30,25 +30,8 @@ mean of the modes ("straight ahead") or a blend of imbalanced modes (a
 weakened turn) collides, while a multimodal policy that samples one mode
 and commits to it succeeds.
 
-Measured (throwaway prototype, not shipped; 2-core CPU, seconds each):
-over 4096 episodes the expert succeeds in 100 % (all in 30 steps) and goes
-right in 50.5 %; the mean-of-modes policy `a = 0`, and the expert's action
-scaled by 0.5 or 0.85, collide in 100 %. A 2x64 MLP regressed by MSE with
-Adam (lr 5e-3, batch 100, 1000 steps) on expert episodes, evaluated on 1024
-episodes, mean success rate over 16 seeds:
-
-  learner                          2 demos   10 demos   50 demos
-  MSE, tanh, normalised obs         0.49      0.13       0.12
-  MSE, relu, normalised obs                   0.00
-  MSE, tanh, raw obs                          0.00
-  MSE, tanh, 5000 steps                       0.18
-  categorical, 21 bins, sampled               0.97
-
-Each seed's MSE policy either fails every episode or, when its demos lean
-one way, succeeds by always turning to that side (with 2 demos, half the
-seeds see one side only: nothing is bimodal there). The categorical policy
-(same MLP, cross-entropy on the nearest of 21 action bins, one sample per
-step) is multimodal and succeeds in 91-99 % per seed.
+RESULTS.md ("fork: success rate per policy family") measures it per
+policy family; its "Toy environments" section records how it was sized.
 """
 
 import jax

@@ -17,7 +17,9 @@ the episode terminates, when |x'| > 1. Each step it stays up it earns
 `1 - x'**2` (in [0, 1]: survival and tightness); the falling step earns 0,
 so the return is at most the episode length. Observation `[x, v, sway(s)]`;
 action `[u]`; the state (`pipeline_state`) is `[x, v, s]`. The dynamics are
-deterministic: the only randomness is the reset, which starts the walker at
+deterministic (per-step noise would let the expert's own data cover
+the mid-span corrections and wash out the contrast): the only randomness
+is the reset, which starts the walker at
 a post with `x ~ U(-init_offset, init_offset)` and `v = 0`.
 
 The expert is a saturated PD controller that cancels the local instability
@@ -36,32 +38,8 @@ and falls at the first mid-span (step ~50): error compounds. DAgger rolls
 out the learner, so it visits exactly those off-line mid-span states, has
 them relabelled by `expert_action` and learns the missing feedback.
 
-Measured (throwaway prototype, not shipped; 2-core CPU, about a minute per
-row for 16 seeds in one jitted vmap): a 2x64 MLP regressed by MSE on
-`expert_action` labels of alive states, Adam (lr 5e-3, batch 100, 1000
-steps), evaluated on 256 episodes of the default 200 steps; fraction of the
-episode survived, mean over 16 seeds (min..max over seeds):
-
-  learner                 BC, 2 demos        BC, 22 demos       DAgger
-  tanh, normalised obs    0.30 (0.19..0.59)  0.28 (0.21..0.41)  1.00 (1.00..1.00)
-  relu, normalised obs    0.24 (0.14..0.67)  0.21 (0.17..0.29)  0.99 (0.88..1.00)
-  tanh, raw obs           0.26 (0.23..0.28)  0.26 (0.25..0.29)  1.00 (1.00..1.00)
-  relu, raw obs           0.23 (0.19..0.26)  0.26 (0.23..0.28)  1.00 (0.97..1.00)
-
-BC's returns are 42-56 of 200, DAgger's 197-200, the expert's 199.96. The
-expert survives every episode; the zero policy falls within 30-64 steps.
-"DAgger" starts from the 2 demonstrations and runs 10 iterations, each
-rolling out the current learner for 2 episodes, relabelling its states with
-`expert_action`, aggregating and refitting from scratch; "BC, 22 demos" has
-as many expert episodes as DAgger has episodes in all, so DAgger's advantage
-is where its data come from, not how much there is. In an earlier sweep of
-the same dynamics the contrast held for 300 to 5000 gradient steps, 2 to 20
-demos, lr 1e-3, swish activations and 4 DAgger iterations of 1 episode.
-With `sway_instability` = 15 BC did better on some seeds (up to 0.8); with
-24 DAgger's worst seed dropped to 0.87. Per-step process noise would wash the
-contrast out (with acceleration noise of std 0.1 the expert's own data
-cover mid-span corrections and BC survives 75-98 % of the episode), which
-is why the dynamics are deterministic.
+RESULTS.md ("tightrope: BC vs DAgger") measures it under the CS285
+protocol; its "Toy environments" section records how the dynamics were sized.
 """
 
 import jax
