@@ -436,7 +436,7 @@ def _export(workdir, env, trainer, config, env_options, chosen: BestPolicy,
   }
   with open(os.path.join(expert_dir, 'card.json'), 'w') as f:
     json.dump(card, f, indent=2)
-  # The framework-free copy: what launch.expert_card evaluates in Gymnasium.
+  # The framework-free copy: what tools.expert_card evaluates in Gymnasium.
   export.export_ppo_expert(
       os.path.join(expert_dir, 'policy'), trainer.policy_spec, chosen.params,
       env={'name': _ENV.value, **env_options,

@@ -1,4 +1,4 @@
-"""launch.bench: rows written as measured, the loop timed at chosen batches.
+"""tools.bench: rows written as measured, the loop timed at chosen batches.
 
 Run as subprocesses: the script's flags (`--env`, `--out`, ...) share names
 with other launch scripts that tests import.
@@ -12,7 +12,7 @@ from launch_scripts import run_module
 
 
 def _bench(*args):
-  return run_module('launch.bench', *args)
+  return run_module('tools.bench', *args)
 
 
 def _table(path, section):

@@ -1,4 +1,4 @@
-"""launch.expert_card's account of how an expert was trained.
+"""tools.expert_card's account of how an expert was trained.
 
 Run in a subprocess: its flags (`--seed`, `--out`) share names with other
 launch scripts that tests import.
@@ -12,7 +12,7 @@ from launch_scripts import REPO
 
 _DESCRIBE = '''
 import json, sys
-from launch import expert_card
+from tools import expert_card
 cards = json.loads(sys.argv[1])
 print(json.dumps([[expert_card._mjx_simulator(c), expert_card._selection(c)]
                   for c in cards]))

@@ -1,4 +1,4 @@
-"""The GPU probe (`launch/gpu_probe.py`) at its CPU smoke sizes."""
+"""The GPU probe (`tools/gpu_probe.py`) at its CPU smoke sizes."""
 
 import importlib.util
 import os
@@ -9,14 +9,14 @@ import sys
 import pytest
 
 from il_jax import envs
-from launch import gpu_probe
+from tools import gpu_probe
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _probe(out, *flags, timeout=900):
   result = subprocess.run(
-      [sys.executable, '-m', 'launch.gpu_probe', '--smoke', f'--out={out}',
+      [sys.executable, '-m', 'tools.gpu_probe', '--smoke', f'--out={out}',
        *flags], cwd=REPO, capture_output=True, text=True, timeout=timeout)
   assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
   return gpu_probe.read_rows(str(out)), result.stdout
@@ -71,7 +71,7 @@ def test_a_part_past_the_deadline_is_killed_and_reported(tmp_path):
 
 def test_an_unknown_part_is_refused_in_one_line(tmp_path):
   result = subprocess.run(
-      [sys.executable, '-m', 'launch.gpu_probe', '--smoke', f'--out={tmp_path}',
+      [sys.executable, '-m', 'tools.gpu_probe', '--smoke', f'--out={tmp_path}',
        '--parts=step_gpu,warp_drive'], cwd=REPO, capture_output=True,
       text=True, timeout=120)
   assert result.returncode != 0

@@ -1,6 +1,6 @@
 """Gymnasium's Walker2d (C MuJoCo, float64) as the reference for our MJX one.
 
-Used by the parity tests, `launch/fidelity.py` and CPU evaluation. Gymnasium
+Used by the parity tests, `tools/fidelity.py` and CPU evaluation. Gymnasium
 is a `[dev]` extra, so it is imported only when these functions run.
 """
 

@@ -32,9 +32,9 @@ On the device machine (wheels of `make wheels` carried as `.whl`):
 
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \\
       --upgrade --target /tmp/site .whl/*.whl && \\
-  PYTHONPATH=/tmp/site:$PWD python3 -m launch.gpu_probe --out=$OUT
+  PYTHONPATH=/tmp/site:$PWD python3 -m tools.gpu_probe --out=$OUT
 
-  python -m launch.gpu_probe --smoke --out=/tmp/probe   # tiny, on a CPU
+  python -m tools.gpu_probe --smoke --out=/tmp/probe   # tiny, on a CPU
 """
 
 import contextlib
@@ -359,7 +359,7 @@ def _spawn(part: Part, deadline: float, out: str) -> subprocess.Popen:
         f for f in env.get('XLA_FLAGS', '').split()
         if f.split('=')[0] not in {g.split('=')[0]
                                    for g in launch.GPU_XLA_FLAGS})
-  argv = [sys.executable, '-m', 'launch.gpu_probe', f'--worker={part.name}',
+  argv = [sys.executable, '-m', 'tools.gpu_probe', f'--worker={part.name}',
           f'--deadline={deadline}', f'--out={out}',
           f'--gpu_xla_flags={part.xla_flags}',
           f'--min_timed_s={_MIN_TIMED_S.value}']
@@ -448,7 +448,7 @@ def main(argv):
   with open(os.path.join(out, 'probe.md'), 'w') as f:
     f.write(f'GPU probe, {time.time() - began:.0f} s, '
             f'{time.strftime("%Y-%m-%d")}: '
-            f'`python -m launch.gpu_probe {" ".join(sys.argv[1:])}`\n\n')
+            f'`python -m tools.gpu_probe {" ".join(sys.argv[1:])}`\n\n')
     f.write(table)
   print(table, flush=True)
 

@@ -1,7 +1,7 @@
 """Measures an exported Walker2d expert and writes its EXPERT_CARD.md.
 
-  python -m launch.expert_card --expert_dir=il_jax/experts/assets/walker2d
-  python -m launch.expert_card --expert_dir=runs/expert/expert --out=runs/expert/EXPERT_CARD.md
+  python -m tools.expert_card --expert_dir=il_jax/experts/assets/walker2d
+  python -m tools.expert_card --expert_dir=runs/expert/expert --out=runs/expert/EXPERT_CARD.md
 
 Evaluates the deterministic expert over `--episodes` full episodes on our MJX
 Walker2d with the `fast` and the `faithful` preset (the function

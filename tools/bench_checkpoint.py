@@ -1,7 +1,7 @@
 """What a checkpoint costs at GPU scale, against the iteration it follows.
 
-  python -m launch.bench_checkpoint                  # 5 seeds, as the experiment
-  python -m launch.bench_checkpoint --num_seeds=1
+  python -m tools.bench_checkpoint                  # 5 seeds, as the experiment
+  python -m tools.bench_checkpoint --num_seeds=1
 
 Builds a `TrainState`-shaped state holding the dataset of
 `experiments/walker2d_bc_vs_dagger_gpu.py` (10.24 M rows per seed: a 17-float

@@ -7,8 +7,8 @@ times one whole DAgger iteration (roll out, relabel, aggregate, train,
 evaluate) at the same batch and reports its env-steps/s as a fraction of raw
 stepping. Writes JSON and appends one row per configuration.
 
-  python -m launch.bench                               # sized for the device
-  python -m launch.bench --batch_sizes=1024,65536 --num_steps=1000
+  python -m tools.bench                               # sized for the device
+  python -m tools.bench --batch_sizes=1024,65536 --num_steps=1000
 """
 
 import json

@@ -15,8 +15,8 @@ within 3 % of its Gymnasium return and falls no more often.
 
 Appends a row per setting to BENCHMARKS.md.
 
-  python -m launch.fidelity                    # the presets, v4
-  python -m launch.fidelity --settings=euler/2/4,euler/1/4 --episodes=16
+  python -m tools.fidelity                    # the presets, v4
+  python -m tools.fidelity --settings=euler/2/4,euler/1/4 --episodes=16
 """
 
 import json

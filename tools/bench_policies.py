@@ -7,8 +7,8 @@ a fixed random dataset on the device, and actions/s of its deterministic
 `mode` on a batch of observations (what evaluation and DAgger's rollouts
 pay). The best of `--repeats` timed runs counts; compilation is excluded.
 
-  python -m launch.bench_policies                      # sized for the device
-  python -m launch.bench_policies --batch_sizes=100,4096 --families=mlp,diffusion
+  python -m tools.bench_policies                      # sized for the device
+  python -m tools.bench_policies --batch_sizes=100,4096 --families=mlp,diffusion
 """
 
 import time
