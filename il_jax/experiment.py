@@ -354,17 +354,18 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
     resume: continue from the last checkpoint in `workdir` if there is one.
     stop_after: stop after this many iterations of this call (simulates an
       interruption; the run can be resumed).
-    verbose: print a progress line per iteration.
+    verbose: print, on the primary process, a progress line per iteration
+      when `progress` is None and the messages when `report` is None.
     keys: `[num_seeds, 2]` PRNG keys of the members; by default
       `jax.random.split(PRNGKey(config.seed), num_seeds)`.
     hparams: `HyperParams` with leaves `[num_seeds]`; by default the config's
       values for every member. Ignored when resuming (the checkpoint holds
       them).
     progress: called as `progress(i, metrics)` after every iteration, with
-      the host metrics (each `[num_seeds]`).
+      the host metrics (each `[num_seeds]`), like brax's `progress_fn`.
     overwrite: delete the run in `workdir` (every file a run writes) first.
     report: called with one-line messages (compiling, resuming, a skipped
-      checkpoint); by default they are printed when `verbose`.
+      checkpoint).
 
   Returns:
     The metric rows written so far (one per iteration and seed), on every
@@ -385,6 +386,9 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
   if report is None:
     report = ((lambda message: print(message, flush=True))
               if verbose and primary else (lambda message: None))
+  if progress is None and verbose and primary:
+    progress = lambda i, metrics: print(logging.progress_line(metrics),
+                                        flush=True)
   if primary:
     workdirs.check_writable(workdir)
   else:
@@ -415,8 +419,8 @@ def _run(config, workdir, built, resume, overwrite, stop_after, verbose,
                            config.imitation.hyperparams())
   sharding = member_sharding(num)
   mesh = sharding.mesh
-  if verbose and primary and mesh.shape[envs.ENV_AXIS] > 1:
-    print(f'{num} members over {mesh.shape[MEMBER_AXIS]} device group(s); '
+  if mesh.shape[envs.ENV_AXIS] > 1:
+    report(f'{num} members over {mesh.shape[MEMBER_AXIS]} device group(s); '
           f'each member\'s environments split over '
           f'{mesh.shape[envs.ENV_AXIS]} devices.')
   keys, hparams = jax.device_put((keys, hparams), sharding)
@@ -480,8 +484,6 @@ def _run(config, workdir, built, resume, overwrite, stop_after, verbose,
           i, metrics['Training_Loss'], writer.rows))
     writer.write(metrics)
     checkpointer.save(i + 1, state)
-    if verbose and primary:
-      print(logging.progress_line(metrics), flush=True)
     if progress is not None:
       progress(i, metrics)
   writer.close()
@@ -491,6 +493,6 @@ def _run(config, workdir, built, resume, overwrite, stop_after, verbose,
   if stop == config.imitation.n_iter:
     curve = logging.plot_learning_curve(
         workdir, f'{config.algo} on {config.env} ({config.policy} policy)')
-    if verbose and curve:
-      print(f'Learning curve: {curve}')
+    if curve:
+      report(f'Learning curve: {curve}')
   return logging.read_metrics(workdir)

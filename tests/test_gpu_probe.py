@@ -83,7 +83,7 @@ def test_carried_wheels_are_the_versions_setup_py_pins():
   # Unconditional pins only ('jax==0.10.2; python_version ...' is excluded).
   pins = dict(re.findall(r"'([A-Za-z0-9_.-]+)==([0-9.]+)'", setup))
   carried = {}
-  for line in open(os.path.join(REPO, 'launch', 'device_requirements.txt')):
+  for line in open(os.path.join(REPO, 'tools', 'device_requirements.txt')):
     line = line.split('#')[0].strip()
     if line:
       name, version = line.split('==')
@@ -93,6 +93,6 @@ def test_carried_wheels_are_the_versions_setup_py_pins():
   assert needed <= set(carried)
   for name in needed:
     assert carried[name] == pins[name], name
-  warp_line = open(os.path.join(REPO, 'launch', 'device_requirements_warp.txt')
+  warp_line = open(os.path.join(REPO, 'tools', 'device_requirements_warp.txt')
                    ).read().split('#')[-1].split('\n', 1)[1].strip()
   assert warp_line == f"warp-lang=={pins['warp-lang']}"

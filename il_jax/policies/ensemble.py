@@ -28,7 +28,8 @@ its mean over the batch.
 
 The member family, its options and K are in the config; the member's
 `n_layers`, `size` and `activation` are the ensemble's own fields (every
-family has them), so `--policy=ensemble --n_layers=3` shapes the members.
+family has them), so the settings `policy='ensemble', n_layers=3` shape
+the members.
 """
 
 import dataclasses
