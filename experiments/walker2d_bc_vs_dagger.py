@@ -15,14 +15,11 @@ numbers (`... gaussian`).
 """
 
 from experiments import FAST_PRESET, FIRST_WALKER2D_EXPERT
-from il_jax.config import ImitationConfig
+from il_jax.config import CS285_WALKER2D
 from il_jax.experiment import RunConfig
 
 DESCRIPTION = 'Walker2d: BC vs DAgger (CS285 protocol, 5 seeds)'
-IMITATION = ImitationConfig(
-    n_iter=10, num_envs=1, expert_steps_per_env=2000, steps_per_iter=1000,
-    train_steps_per_iter=1000, train_batch_size=100, learning_rate=5e-3,
-    eval_episodes=5, episode_length=1000)
+IMITATION = CS285_WALKER2D
 
 RUNS = {
     f'{algo_label}{suffix}': RunConfig(algo=algo, env='walker2d',

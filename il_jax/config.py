@@ -7,20 +7,23 @@ from typing import ClassVar
 
 import jax.numpy as jnp
 
-from il_jax.envs.validation import (check_fraction, check_non_negative,
-                                    check_positive)
+from il_jax.envs.validation import (check_choice, check_fraction,
+                                    check_non_negative, check_positive)
 from il_jax.types import HyperParams
+
+# What `ImitationConfig.out_of_bounds_labels` may be.
+OUT_OF_BOUNDS_LABELS = ('clip', 'error')
 
 
 @dataclasses.dataclass(frozen=True)
 class ImitationConfig:
-  """Configuration of an imitation run (CS285 homework defaults): BC's whole
-  config, and the base of every other algorithm's.
+  """Configuration of an imitation run: BC's whole config, and the base of
+  every other algorithm's.
 
-  The defaults are the CS285 Walker2d protocol: 2 expert trajectories of 1000
-  steps, 1000 environment steps per DAgger iteration, 10 iterations of 1000
-  gradient steps at batch 100 and learning rate 5e-3, evaluated over 5000
-  steps (5 episodes of 1000).
+  The defaults are a small protocol for the toy environments: the CS285
+  homework's numbers, except that two environments collect in parallel
+  (2 x 1000 demonstration steps, 2 x 500 steps per iteration). The CS285
+  Walker2d protocol itself is `CS285_WALKER2D`.
 
   Attributes:
     n_iter: iterations; each trains, evaluates and (for an aggregating
@@ -49,6 +52,13 @@ class ImitationConfig:
       with the average (Polyak averaging, which smooths out the last
       iterate's minibatch noise) while training continues from the last
       iterate. 0 acts with the last iterate, as the homework does.
+    out_of_bounds_labels: what happens to an expert label outside the
+      environment's action bounds (`envs.action_bounds`), which the
+      simulator would clamp: 'clip' (the default) clips it to the bounds,
+      so the policy learns the action that was in effect; 'error' keeps it
+      and `experiment.run` refuses the run. Either way the metric
+      `Labels_OutOfBounds` counts such labels in the data an iteration
+      trains on.
   """
   n_iter: int = 10
   num_envs: int = 2
@@ -63,6 +73,7 @@ class ImitationConfig:
   normalize_observations: bool = False
   demo_noise: float = 0.0
   ema_decay: float = 0.0
+  out_of_bounds_labels: str = 'clip'
 
   # Float fields traced as `HyperParams` (one value per vmapped member), so
   # that a sweep over them is one program; a subclass adds its own. A field
@@ -78,6 +89,8 @@ class ImitationConfig:
     check_positive('max_grad_norm', self.max_grad_norm, allow_inf=True)
     check_non_negative('demo_noise', self.demo_noise)
     check_fraction('ema_decay', self.ema_decay, include_one=False)
+    check_choice('out_of_bounds_labels', self.out_of_bounds_labels,
+                 OUT_OF_BOUNDS_LABELS)
     if self.steps_per_iter % self.num_envs:
       raise ValueError(
           f'steps_per_iter={self.steps_per_iter} is not valid; expected a '
@@ -100,8 +113,23 @@ class ImitationConfig:
     """Rows of expert demonstrations in the initial dataset."""
     return self.num_envs * self.expert_steps_per_env
 
-  def dataset_capacity(self, aggregate: bool) -> int:
-    """Rows the dataset needs: the demonstrations plus, with aggregation,
+  def dataset_capacity(self, aggregate: bool,
+                       demonstration_rows: int | None = None) -> int:
+    """Rows the dataset needs: the demonstrations (`expert_steps` rows
+    collected, or `demonstration_rows` given) plus, with aggregation,
     `steps_per_iter` rows for every iteration after the first."""
     collected = (self.n_iter - 1) * self.steps_per_iter if aggregate else 0
-    return self.expert_steps + collected
+    if demonstration_rows is None:
+      demonstration_rows = self.expert_steps
+    return demonstration_rows + collected
+
+
+# The CS285 homework's Walker2d protocol: 2 expert trajectories of 1000
+# steps, 1000 learner steps relabelled per DAgger iteration (one environment,
+# so a full episode when the learner stays up), 10 iterations of 1000
+# gradient steps at batch 100 and learning rate 5e-3, and evaluation over 5
+# episodes of 1000 steps.
+CS285_WALKER2D = ImitationConfig(
+    n_iter=10, num_envs=1, expert_steps_per_env=2000, steps_per_iter=1000,
+    train_steps_per_iter=1000, train_batch_size=100, learning_rate=5e-3,
+    eval_episodes=5, episode_length=1000)

@@ -1,5 +1,7 @@
 """Deterministic evaluation over full episodes, in parallel."""
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -28,7 +30,7 @@ def evaluate(act, env, key: PRNGKey, n_episodes: int,
     `summarize` of the rollout.
   """
   steps, = rollout.run(env, [part(act, key, n_episodes, episode_length)])
-  return summarize(steps)
+  return summarize(steps, action_bounds=envs.action_bounds(env))
 
 
 def part(act, key: PRNGKey, n_episodes: int,
@@ -40,12 +42,18 @@ def part(act, key: PRNGKey, n_episodes: int,
                       step_keys=None, num_steps=episode_length)
 
 
-def summarize(steps: rollout.Step) -> dict[str, jax.Array]:
+def summarize(steps: rollout.Step,
+              action_bounds: tuple[Any, Any] | None = None
+              ) -> dict[str, jax.Array]:
   """Statistics of the first episode of every environment of a rollout.
 
   Args:
     steps: `[T, n]`, long enough for every environment's first episode to
       end.
+    action_bounds: the environment's `(low [A], high [A])`; with them,
+      `action_at_bounds` is the fraction of the policy's action components,
+      over the first episodes' steps, at or beyond a bound (where the
+      simulator clamps it).
 
   Returns:
     `envs.summarize_episodes` of the first episodes: `return_mean`,
@@ -60,6 +68,14 @@ def summarize(steps: rollout.Step) -> dict[str, jax.Array]:
   count = jnp.maximum(jnp.sum(first), 1)
   for name, value in steps.episode_metrics.items():
     summary[f'metric_{name}'] = jnp.sum(jnp.where(first, value, 0.0)) / count
+  if action_bounds is not None:
+    low, high = action_bounds
+    in_first = (jnp.cumsum(done, axis=0) - done) == 0  # [T, n]
+    at_bounds = jnp.mean((steps.action <= low) | (steps.action >= high),
+                         axis=-1)
+    summary['action_at_bounds'] = (
+        jnp.sum(jnp.where(in_first, at_bounds, 0.0)) /
+        jnp.maximum(jnp.sum(in_first), 1))
   return summary
 
 
@@ -87,4 +103,6 @@ def eval_metrics(summary: dict[str, jax.Array]) -> dict[str, jax.Array]:
       'Eval_MinReturn': summary['return_min'],
       'Eval_AverageEpLen': summary['length_mean'],
       'Eval_NumEpisodes': summary['num_episodes'],
+      **({'Eval_ActionAtBounds': summary['action_at_bounds']}
+         if 'action_at_bounds' in summary else {}),
   }

@@ -9,6 +9,7 @@ iteration, and resumes from the last checkpoint of the same workdir.
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -24,7 +25,7 @@ import numpy as np
 from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from il_jax import algorithms, envs, logging, policies
+from il_jax import algorithms, data, envs, logging, policies
 from il_jax import workdir as workdirs
 from il_jax.checkpoint import Checkpointer
 from il_jax.compilation import compile_reported
@@ -43,12 +44,15 @@ EXPERT_PROBE_SIZE = 64
 # float32 networks agree to ~1e-6 across devices and XLA's threading; a
 # different expert moves its bounded actions by far more.
 EXPERT_PROBE_TOLERANCE = 1e-4
+# The SHA-256 of the run's demonstrations file, for the same reason.
+DEMONSTRATIONS_HASH_FILE = 'demonstrations.sha256'
 # The run's id, written when it starts and into every checkpoint, so that a
 # resumed run restores only checkpoints that it wrote.
 RUN_ID_FILE = 'run_id'
 CHECKPOINT_DIR = 'checkpoints'
 # Everything a run writes in its workdir: what `overwrite` removes.
-RUN_FILES = (CONFIG_FILE, EXPERT_PROBE_FILE, RUN_ID_FILE, CHECKPOINT_DIR,
+RUN_FILES = (CONFIG_FILE, EXPERT_PROBE_FILE, DEMONSTRATIONS_HASH_FILE,
+             RUN_ID_FILE, CHECKPOINT_DIR,
              logging.METRICS_FILE, logging.CSV_FILE, logging.CURVE_FILE,
              logging.TENSORBOARD_DIR)
 
@@ -59,9 +63,12 @@ class RunConfig:
 
   `env_options` and `policy_options` are tuples of (name, value) pairs so the
   config stays hashable. `expert` is the expert that demonstrates and
-  labels: None for the environment's own (`experts.load(env)`), else a
-  shipped expert's name (`experts.shipped_names()`) or the directory of an
-  exported expert (`<workdir>/expert` of a PPO expert run). `imitation` is
+  labels: None for the environment's own (`experts.load(env)`), else what
+  `experts.resolve` takes (a shipped expert's name, an export directory, an
+  exported NumPy policy file or `module:function`). `demonstrations` is a
+  file `il_jax.data.load_demonstrations` reads, the initial dataset in place
+  of the expert's own demonstrations; BC then never calls the expert.
+  `imitation` is
   the algorithm's config (`algorithms.get(algo).config_class`), or the
   shared `ImitationConfig`, whose values it takes with the algorithm's own
   fields at their defaults (None: all defaults), so that one config serves
@@ -77,6 +84,7 @@ class RunConfig:
   num_seeds: int = 1
   imitation: ImitationConfig | None = None
   expert: str | None = None
+  demonstrations: str | None = None
 
   def __post_init__(self):
     object.__setattr__(self, 'imitation',
@@ -85,7 +93,11 @@ class RunConfig:
     check_choice('policy', self.policy, policies.registered_names())
     check_positive('num_seeds', self.num_seeds, integer=True)
     if self.expert is not None:
-      experts.export_directory(self.expert)
+      experts.check_source(self.expert)
+    if self.demonstrations is not None and not os.path.isfile(
+        self.demonstrations):
+      raise ValueError(f'demonstrations={self.demonstrations!r} is not a '
+                       'file; expected demonstrations (.npz or .pkl).')
 
   def to_json(self) -> dict:
     return {**dataclasses.asdict(self),
@@ -102,14 +114,17 @@ def device_memory_bytes() -> int:
 
 
 def check_dataset_fits(config: RunConfig, observation_size: int,
-                       action_size: int) -> None:
+                       action_size: int,
+                       demonstration_rows: int | None = None) -> None:
   """Raises ValueError if the datasets of all seeds cannot fit in memory.
 
   The dataset is preallocated at its full capacity, so this is known before
   anything runs; half the device's memory is left for everything else.
+  `demonstration_rows` counts given demonstrations (None: the expert's).
   """
   rows = config.imitation.dataset_capacity(
-      aggregate=algorithms.get(config.algo).aggregates)
+      aggregate=algorithms.get(config.algo).aggregates,
+      demonstration_rows=demonstration_rows)
   needed = rows * (observation_size + action_size) * 4 * config.num_seeds
   available = device_memory_bytes() // 2
   if needed > available:
@@ -120,23 +135,71 @@ def check_dataset_fits(config: RunConfig, observation_size: int,
         'num_seeds.')
 
 
-def build(config: RunConfig):
-  """The environment, policy, expert and `TrainFns` of a run (no compile).
+def load_demonstrations(config: RunConfig, env) -> data.Demonstrations:
+  """The run's demonstrations file, checked against `env` and, under
+  `out_of_bounds_labels='error'`, against its action bounds.
 
   Raises:
-    ValueError: for any invalid name, option or size, before anything is
-      compiled.
+    ValueError: in one line, naming the file.
+  """
+  path = config.demonstrations
+  demos = data.load_demonstrations(path)
+  try:
+    data.demonstrations.check(demos, env.observation_size, env.action_size)
+  except ValueError as error:
+    raise ValueError(f'{path}: {error}') from None
+  if config.imitation.out_of_bounds_labels == 'error':
+    low, high = envs.action_bounds(env)
+    labels = np.asarray(demos.expert_action)
+    outside = int(np.sum(np.any((labels < low) | (labels > high), axis=-1)))
+    if outside:
+      raise ValueError(
+          f'{path}: {outside} of {demos.num_rows} labels are outside the '
+          f'action bounds {_bounds_text(env)} '
+          "(out_of_bounds_labels='error'); set out_of_bounds_labels='clip' "
+          'to clip them.')
+  return demos
+
+
+def _check_expert(expert, env, name: str) -> None:
+  """Raises ValueError unless `expert` maps `[obs_size]` to
+  `[action_size]`."""
+  try:
+    out = jax.eval_shape(expert, jax.ShapeDtypeStruct(
+        (env.observation_size,), jnp.float32))
+  except Exception as error:  # pylint: disable=broad-except
+    raise ValueError(f'expert={name!r} cannot be traced as a JAX function of '
+                     f'the observation: {type(error).__name__}: '
+                     f'{str(error).splitlines()[0] if str(error) else ""}'
+                     ) from None
+  if getattr(out, 'shape', None) != (env.action_size,):
+    raise ValueError(f'expert={name!r} maps an observation [{env.observation_size}] '
+                     f'to {getattr(out, "shape", type(out).__name__)}; the '
+                     f'environment needs actions [{env.action_size}].')
+
+
+def build(config: RunConfig):
+  """The environment, policy, expert (None when the run never calls it) and
+  `TrainFns` of a run (no compile).
+
+  Raises:
+    ValueError: for any invalid name, option, file or size, before anything
+      is compiled.
   """
   env_options = dict(config.env_options)
   env = envs.make(config.env, **env_options)
   policy = policies.make(config.policy, env.observation_size, env.action_size,
                          **dict(config.policy_options))
-  check_dataset_fits(config, env.observation_size, env.action_size)
-  directory = (None if config.expert is None else
-               experts.export_directory(config.expert))
-  expert = experts.load(config.env, directory=directory, **env_options)
-  fns = algorithms.get(config.algo).make_train_fns(config.imitation, env,
-                                                   policy, expert)
+  spec = algorithms.get(config.algo)
+  demos = (None if config.demonstrations is None else
+           load_demonstrations(config, env))
+  check_dataset_fits(config, env.observation_size, env.action_size,
+                     None if demos is None else demos.num_rows)
+  expert = None
+  if demos is None or spec.aggregates:
+    expert = experts.resolve(config.expert, config.env, **env_options)
+    _check_expert(expert, env, config.expert or config.env)
+  fns = spec.make_train_fns(config.imitation, env, policy, expert, demos)
   return env, policy, expert, fns
 
 
@@ -264,6 +327,34 @@ def _check_same_expert(workdir: str, expert: Callable) -> None:
         'have changed since; name the expert it started with (e.g. '
         f'expert=<shipped name>, one of {experts.shipped_names()}) or use '
         'a new workdir.')
+
+
+def _bounds_text(env) -> str:
+  low, high = envs.action_bounds(env)
+  return f'[{float(low.min()):g}, {float(high.max()):g}]'
+
+
+def _file_sha256(path: str) -> str:
+  digest = hashlib.sha256()
+  with open(path, 'rb') as f:
+    for block in iter(lambda: f.read(1 << 20), b''):
+      digest.update(block)
+  return digest.hexdigest()
+
+
+def _check_same_demonstrations(workdir: str, config: RunConfig) -> None:
+  """Raises ValueError if the run's demonstrations file has changed since
+  it started (the config names the file, not its content)."""
+  path = os.path.join(workdir, DEMONSTRATIONS_HASH_FILE)
+  if config.demonstrations is None or not os.path.exists(path):
+    return
+  with open(path) as f:
+    started_with = f.read().strip()
+  if _file_sha256(config.demonstrations) != started_with:
+    raise ValueError(
+        f'{workdir} was started with other demonstrations: '
+        f'{config.demonstrations} has changed since (its SHA-256 differs); '
+        'restore the file or use a new workdir.')
 
 
 def check_workdir_use(workdir: str, resume: bool, overwrite: bool) -> None:
@@ -432,9 +523,11 @@ def _run(config, workdir, built, resume, overwrite, stop_after, verbose,
   # Programs are compiled ahead of time, so that the first iteration's
   # timing is the iteration's alone; `Compile_Seconds` reports the rest.
   compile_seconds = 0.0
+  if resume:
+    _check_same_demonstrations(workdir, config)
   restored = (checkpointer.restore_latest(
       jax.eval_shape(init, keys, hparams), report) if resume else None)
-  if restored is not None:
+  if restored is not None and expert is not None:
     _check_same_expert(workdir, expert)
   if primary:
     with open(os.path.join(workdir, CONFIG_FILE), 'w') as f:
@@ -442,10 +535,13 @@ def _run(config, workdir, built, resume, overwrite, stop_after, verbose,
   if restored is None:
     if resume:
       report(f'No checkpoint in {workdir}: starting a fresh run.')
-    if primary:
+    if primary and expert is not None:
       obs, actions = expert_probe(expert, env.observation_size)
       np.savez(os.path.join(workdir, EXPERT_PROBE_FILE), obs=obs,
                actions=actions)
+    if primary and config.demonstrations is not None:
+      with open(os.path.join(workdir, DEMONSTRATIONS_HASH_FILE), 'w') as f:
+        f.write(_file_sha256(config.demonstrations))
     with jax.set_mesh(mesh):  # traces the environments' split
       init, compile_seconds = compile_reported(
           init, keys, hparams, report=report,
@@ -482,6 +578,13 @@ def _run(config, workdir, built, resume, overwrite, stop_after, verbose,
     if not np.all(np.isfinite(metrics['Training_Loss'])):
       raise FloatingPointError(_divergence_message(
           i, metrics['Training_Loss'], writer.rows))
+    if (config.imitation.out_of_bounds_labels == 'error' and
+        np.any(metrics['Labels_OutOfBounds'] > 0)):
+      raise ValueError(
+          f'Iteration {i} trained on {int(np.max(metrics["Labels_OutOfBounds"]))} '
+          'expert labels outside the action bounds '
+          f"{_bounds_text(env)} (out_of_bounds_labels='error'); "
+          "out_of_bounds_labels='clip' clips them.")
     writer.write(metrics)
     checkpointer.save(i + 1, state)
     if progress is not None:

@@ -3,7 +3,7 @@
 
 A setting is one of:
   * a run setting (`RUN_SETTINGS`: algo, env, env_options, policy,
-    policy_options, expert, seed, num_seeds);
+    policy_options, expert, demonstrations, seed, num_seeds);
   * a field of the algorithm's config (`algorithms.get(algo).config_class`);
   * a field of the policy family's config (`policies.config_class(policy)`),
     or several at once as `policy_options`.
@@ -21,7 +21,7 @@ from il_jax import algorithms, envs, policies
 from il_jax.experiment import RunConfig
 
 RUN_SETTINGS = ('algo', 'env', 'env_options', 'policy', 'policy_options',
-                'expert', 'seed', 'num_seeds')
+                'expert', 'demonstrations', 'seed', 'num_seeds')
 
 
 def _field_names(cls) -> tuple[str, ...]:
@@ -117,4 +117,5 @@ def run_config(settings: Mapping[str, Any]) -> RunConfig:
           (field.name, getattr(family_config, field.name))
           for field in dataclasses.fields(family_config)),
       seed=run['seed'], num_seeds=run['num_seeds'],
-      imitation=spec.config_class(**imitation), expert=run['expert'])
+      imitation=spec.config_class(**imitation), expert=run['expert'],
+      demonstrations=run['demonstrations'])

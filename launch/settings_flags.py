@@ -31,8 +31,15 @@ _RUN_HELP = {
     'policy_options': 'Policy family options as name=value (each is also a '
                       'flag of its own).',
     'expert': "The expert that demonstrates and labels: a shipped expert's "
-              'name or an export directory (`<workdir>/expert` of '
-              "launch.train_expert); unset: the environment's own.",
+              'name, an export directory (`<workdir>/expert` of '
+              'launch.train_expert), an exported NumPy policy file '
+              '(policy.npz beside policy.json) or module:function (a pure, '
+              'jittable obs -> action function on the Python path); unset: '
+              "the environment's own.",
+    'demonstrations': 'Demonstrations file (.npz: il_jax.data.'
+                      'save_demonstrations; .pkl: CS285 trajectories) to '
+                      'start from instead of the expert demonstrating; bc '
+                      'then trains from it alone.',
     'seed': 'Random seed.',
     'num_seeds': 'Seeds, vmapped in one program.',
 }

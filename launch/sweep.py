@@ -1,6 +1,6 @@
 """Run a sweep (grid x seeds) locally or on Slurm, then aggregate it.
 
-  python -m launch.sweep --spec=experiments/sweeps/tightrope_lr.py \
+  python -m launch.sweep --spec=experiments/sweeps/tightrope_tiny.py \
       --workdir=runs/sweep --dry_run            # print the plan
   python -m launch.sweep --spec=... --workdir=runs/sweep    # run it here
   python -m launch.sweep --spec=... --workdir=runs/sweep --backend=slurm \

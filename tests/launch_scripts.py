@@ -10,8 +10,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_module(module: str, *args: str, timeout: float = 600,
-               check: bool = False) -> subprocess.CompletedProcess:
-  """`python -m module args` from the repository's root, output captured."""
+               check: bool = False,
+               env: dict[str, str] | None = None
+               ) -> subprocess.CompletedProcess:
+  """`python -m module args` from the repository's root, output captured
+  (`env`: the process's environment, by default this one's)."""
   return subprocess.run([sys.executable, '-m', module, *args], cwd=REPO,
                         capture_output=True, text=True, timeout=timeout,
-                        check=check)
+                        check=check, env=env)

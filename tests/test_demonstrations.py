@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from il_jax import data
 from il_jax import envs
 from il_jax import experts
 from il_jax.experts import demonstrations
@@ -154,19 +155,19 @@ def test_noisy_behaviour_is_labelled_by_the_expert():
 def test_npz_round_trip_and_dataset(tightrope_demos, tmp_path):
   _, demos = tightrope_demos
   path = str(tmp_path / 'demos.npz')
-  experts.save_npz(demos, path)
+  data.save_demonstrations(demos, path)
   with np.load(path) as raw:  # plain NumPy can read it
     assert raw['obs'].shape == (250, 3, 3)
-  chex.assert_trees_all_equal(experts.load_npz(path), demos)
+  chex.assert_trees_all_equal(data.load_demonstrations(path), demos)
 
   dataset = demonstrations.to_dataset(demos, capacity=1000)
   assert int(dataset.size) == 750
-  rows = demonstrations.flatten(demos)
+  rows = data.demonstrations.flatten(demos)
   chex.assert_trees_all_equal(dataset.obs[:750], rows.obs)
   np.testing.assert_array_equal(dataset.obs[3], demos.obs[1, 0])
 
   np.savez(str(tmp_path / 'bad.npz'), obs=np.zeros((2, 3)))
   with pytest.raises(ValueError, match=r"lacks field\(s\) \['action'"):
-    experts.load_npz(str(tmp_path / 'bad.npz'))
+    data.load_demonstrations(str(tmp_path / 'bad.npz'))
   with pytest.raises(FileNotFoundError, match='none.npz does not exist'):
-    experts.load_npz(str(tmp_path / 'none.npz'))
+    data.load_demonstrations(str(tmp_path / 'none.npz'))

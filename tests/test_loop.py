@@ -63,6 +63,11 @@ def _reference(algo, config, env, policy, expert, key):
       return data.compute_stats(dataset)
     return data.identity_stats(env.observation_size)
 
+  def outside(dataset):
+    # Tightrope's actions are bounded by [-1, 1].
+    return jnp.sum(jnp.any(jnp.abs(dataset.action) > 1.0, axis=-1)).astype(
+        jnp.int32)
+
   def collect(params, dataset, threshold, i, key):
     learner = core.sampling_learner(policy, params, normalizer(dataset))
     if algo is dagger:
@@ -70,7 +75,8 @@ def _reference(algo, config, env, policy, expert, key):
                           config.num_envs, config.steps_per_env)
       dataset = data.add(dataset, t.obs, t.expert_action,
                          {'expert_controlled': t.expert_controlled})
-      return dataset, threshold, t.episode, {'Beta': beta(i)}
+      return dataset, threshold, t.episode, {
+          'Beta': beta(i), 'Labels_OutOfBounds': outside(dataset)}
     gate = lambda obs, learner_action, expert_action: jnp.linalg.norm(
         learner_action - expert_action, axis=-1)
     demo_obs = dataset.obs[:config.expert_steps]
@@ -88,7 +94,7 @@ def _reference(algo, config, env, policy, expert, key):
     return dataset, jnp.quantile(record.value, quantile), t.episode, {
         'Intervention_Rate': jnp.mean(controlled.astype(jnp.float32)),
         'Interventions_Per_Episode': jnp.sum(record.takeover) / episodes,
-        'Gate_Threshold': threshold}
+        'Gate_Threshold': threshold, 'Labels_OutOfBounds': outside(dataset)}
 
   def train(params, opt_state, dataset, key):
     stats = normalizer(dataset)

@@ -34,12 +34,14 @@ DATASET_EXTRAS = {'expert_controlled': jax.ShapeDtypeStruct((), jnp.bool_)}
 
 
 class CollectContext(NamedTuple):
-  """What a collector may use: the batched env, the policy, the expert and
+  """What a collector may use: the batched env, the policy, the expert, how
+  many rows of the dataset are the demonstrations (its first rows) and
   (inside an iteration) the run's traced `HyperParams`."""
   env: Any
   policy: Policy
   expert: ExpertFn
   config: ImitationConfig
+  demonstration_rows: int
   hparams: HyperParams | None = None
 
 
@@ -111,17 +113,28 @@ def make_optimizer(config: ImitationConfig) -> optax.GradientTransformation:
 
 
 def make_train_fns(config: ImitationConfig, env, policy: Policy,
-                   expert: ExpertFn, collector: Collector | None,
-                   dataset_capacity: int | None = None) -> TrainFns:
+                   expert: ExpertFn | None, collector: Collector | None,
+                   dataset_capacity: int | None = None,
+                   demonstrations: data.Demonstrations | None = None
+                   ) -> TrainFns:
   """Builds the iteration of BC (`collector=None`), DAgger or HG-DAgger.
 
   Args:
     config: the run's configuration.
     env: an unbatched brax-interface environment (e.g. `envs.make(...)`).
     policy: a policy family instance for the env's sizes.
-    expert: `obs [B, obs_size] -> action [B, A]`, pure and jittable.
+    expert: `obs [B, obs_size] -> action [B, A]`, pure and jittable; None
+      when `demonstrations` are given and there is no collector.
     collector: how iterations after the first gather data; None for BC.
     dataset_capacity: rows to allocate; by default every collected step fits.
+    demonstrations: the initial dataset, `[T, B]` (their `expert_action` is
+      the label); None to have the expert demonstrate
+      (`config.expert_steps_per_env` steps in `config.num_envs`
+      environments).
+
+  Raises:
+    ValueError: sizes that do not match the environment, or no expert where
+      one is needed.
   """
   if (policy.observation_size, policy.action_size) != (env.observation_size,
                                                        env.action_size):
@@ -129,22 +142,44 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
         f'policy sizes (obs {policy.observation_size}, action '
         f'{policy.action_size}) do not match the environment (obs '
         f'{env.observation_size}, action {env.action_size}).')
+  if expert is None and (collector is not None or demonstrations is None):
+    raise ValueError(
+        'no expert: an algorithm that collects needs one to label the '
+        'states it visits, and without demonstrations one must demonstrate.')
+  if demonstrations is not None:
+    data.demonstrations.check(demonstrations, env.observation_size,
+                              env.action_size)
+    # On the device once: the programs take them as arguments, not as
+    # constants folded into the compiled code.
+    demonstrations = jax.tree.map(jnp.asarray, demonstrations)
+  demonstration_rows = (config.expert_steps if demonstrations is None else
+                        demonstrations.num_rows)
   wrapped = envs.wrap(env, episode_length=config.episode_length)
+  low, high = envs.action_bounds(env)
   optimizer = make_optimizer(config)
   capacity = dataset_capacity or config.dataset_capacity(
-      aggregate=collector is not None)
+      aggregate=collector is not None, demonstration_rows=demonstration_rows)
   ctx = CollectContext(env=wrapped, policy=policy, expert=expert,
-                       config=config)
+                       config=config, demonstration_rows=demonstration_rows)
+
+  def bound_labels(dataset: data.Dataset) -> tuple[data.Dataset, jax.Array]:
+    """The dataset with its labels clipped to the action bounds (unless
+    `out_of_bounds_labels='error'`), and how many rows had a label outside
+    them: rows added since the last call, as earlier ones were clipped."""
+    outside = jnp.any((dataset.action < low) | (dataset.action > high),
+                      axis=-1)
+    if config.out_of_bounds_labels == 'clip':
+      dataset = dataset.replace(action=jnp.clip(dataset.action, low, high))
+    return dataset, jnp.sum(outside).astype(jnp.int32)
 
   def normalizer(dataset: data.Dataset) -> NormalizerStats:
     if config.normalize_observations:
       return data.compute_stats(dataset)
     return data.identity_stats(env.observation_size)
 
-  def init(key: PRNGKey, hparams: HyperParams | None = None) -> TrainState:
-    if hparams is None:
-      hparams = config.hyperparams()
-    demo_key, params_key, key = jax.random.split(key, 3)
+  def demonstrate(key: PRNGKey):
+    """The expert's demonstrations, `Transition [expert_steps_per_env,
+    num_envs]`."""
     if config.demo_noise > 0:
       # The noisy expert drives (so rows say `expert_controlled=False`) and
       # the noiseless one labels every step.
@@ -152,16 +187,30 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
       beta = 0.0
     else:
       demonstrator, beta = (lambda obs, _: expert(obs)), 1.0
-    demos = rollout.collect(
-        wrapped, learner=demonstrator, expert=expert, beta=beta,
-        key=demo_key, batch_size=config.num_envs,
-        num_steps=config.expert_steps_per_env)
+    return rollout.collect(
+        wrapped, learner=demonstrator, expert=expert, beta=beta, key=key,
+        batch_size=config.num_envs, num_steps=config.expert_steps_per_env)
+
+  def init(key: PRNGKey, hparams: HyperParams | None = None) -> TrainState:
+    if hparams is None:
+      hparams = config.hyperparams()
+    demo_key, params_key, key = jax.random.split(key, 3)
     dataset = data.create(capacity, env.observation_size, env.action_size,
                           extras=DATASET_EXTRAS)
-    dataset = data.add(dataset, demos.obs, demos.expert_action,
-                       {'expert_controlled': demos.expert_controlled})
+    if demonstrations is None:
+      demos = demonstrate(demo_key)
+      dataset = data.add(dataset, demos.obs, demos.expert_action,
+                         {'expert_controlled': demos.expert_controlled})
+      expert_summary = envs.summarize_episodes(demos.episode)
+    else:
+      given = demonstrations
+      executed = jnp.all(given.action == given.expert_action, axis=-1)
+      dataset = data.add(dataset, given.obs, given.expert_action,
+                         {'expert_controlled': executed})
+      expert_summary = envs.summarize_episodes(
+          data.demonstrations.episode_stats(given))
+    dataset, outside = bound_labels(dataset)
     params = policy.init(params_key, jnp.zeros(env.observation_size))
-    expert_summary = envs.summarize_episodes(demos.episode)
     opt_state = optimizer.init(params)
     opt_state = opt_state._replace(hyperparams={
         **opt_state.hyperparams, 'learning_rate': hparams['learning_rate']})
@@ -171,11 +220,12 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
     # return" is the expert's, as in the CS285 homework.
     data_metrics = {
         **train_return(expert_summary),
+        'Labels_OutOfBounds': outside,
         **(collector.demo_metrics(run_ctx, algo_state) if collector else {})}
     return TrainState(
         params=params, opt_state=opt_state, dataset=dataset,
         key=key, iteration=jnp.zeros((), jnp.int32),
-        env_steps=jnp.asarray(config.expert_steps, jnp.int32),
+        env_steps=jnp.asarray(demonstration_rows, jnp.int32),
         expert_return=expert_summary['return_mean'],
         data_metrics=data_metrics, algo_state=algo_state, hparams=hparams,
         averaged_params=params if config.ema_decay > 0 else None)
@@ -241,8 +291,10 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
       def aggregate():
         dataset, next_algo_state, metrics = collector.aggregate(
             run_ctx, state.dataset, algo_state, steps, i + 1)
+        dataset, outside = bound_labels(dataset)
         return dataset, next_algo_state, {
             **train_return(envs.summarize_episodes(steps.episode)),
+            'Labels_OutOfBounds': outside,
             **metrics}
 
       # The last iteration's collection (stepped anyway, in the same batch)
@@ -252,7 +304,7 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
           lambda: (state.dataset, state.algo_state, state.data_metrics))
       new_state = new_state.replace(dataset=dataset, algo_state=algo_state,
                                     data_metrics=data_metrics)
-    eval_summary = evaluation.summarize(eval_steps)
+    eval_summary = evaluation.summarize(eval_steps, action_bounds=(low, high))
     metrics = {
         'Iteration': i,
         **evaluation.eval_metrics(eval_summary),
@@ -336,18 +388,38 @@ class Algorithm:
                      f'ImitationConfig), got {type(config).__name__}.')
 
   def make_train_fns(self, config: ImitationConfig, env, policy: Policy,
-                     expert: ExpertFn) -> TrainFns:
+                     expert: ExpertFn | None = None,
+                     demonstrations: data.Demonstrations | None = None
+                     ) -> TrainFns:
     """`init(key)` and `iteration(state, i)`, for a driver that
-    checkpoints; `config` as `Algorithm.config` takes it."""
+    checkpoints; `config` as `Algorithm.config` takes it.
+
+    `demonstrations` (`[T, B]`, labelled by their `expert_action`) are the
+    initial dataset; without them the expert demonstrates. An algorithm
+    that collects needs the expert to label what it visits; one that does
+    not (BC) trains from the demonstrations alone and never calls it.
+
+    Raises:
+      ValueError: a config, environment, policy or demonstrations that do
+        not fit together, or a missing expert, each in one line.
+    """
     config = self.config(config)
+    if expert is None and (self.aggregates or demonstrations is None):
+      needs = ('labels the states it visits' if self.aggregates else
+               'has no demonstrations to train on')
+      raise ValueError(f'{self.name} needs an expert: it {needs}. Pass '
+                       'expert= (or demonstrations=, for bc).')
     if self.check is not None:
       self.check(config, env, policy)
     collector = self.make_collector(config) if self.aggregates else None
-    return make_train_fns(config, env, policy, expert, collector)
+    return make_train_fns(config, env, policy, expert, collector,
+                          demonstrations=demonstrations)
 
   def make_train(self, config: ImitationConfig, env, policy: Policy,
-                 expert: ExpertFn):
+                 expert: ExpertFn | None = None,
+                 demonstrations: data.Demonstrations | None = None):
     """`train(key) -> (TrainState, metrics [n_iter])`, one compiled
-    program."""
-    return scan_train(self.make_train_fns(config, env, policy, expert),
-                      config.n_iter)
+    program; the arguments are `make_train_fns`'."""
+    return scan_train(
+        self.make_train_fns(config, env, policy, expert, demonstrations),
+        config.n_iter)

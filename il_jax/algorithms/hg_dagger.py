@@ -128,10 +128,10 @@ def make_collector(config: HGDAggerConfig) -> core.Collector:
     threshold = algo_state['threshold']
     if config.threshold is None:
       # First collection: the quantile over the demonstration states (the
-      # first `expert_steps` rows of the dataset).
-      demo_obs = dataset.obs[:config.expert_steps]
+      # dataset's first rows).
+      demo_obs = dataset.obs[:ctx.demonstration_rows]
       demo_values = gate(demo_obs, learner(demo_obs, demo_key),
-                         dataset.action[:config.expert_steps])
+                         dataset.action[:ctx.demonstration_rows])
       threshold = jnp.where(
           jnp.isnan(threshold),
           jnp.quantile(demo_values, ctx.hparams['threshold_quantile']),

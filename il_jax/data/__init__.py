@@ -1,4 +1,5 @@
-"""On-device imitation data: fixed-capacity dataset and normalisation."""
+"""Imitation data: demonstrations and their files, the fixed-capacity
+on-device dataset, and observation normalisation."""
 
 from il_jax.data.dataset import add
 from il_jax.data.dataset import add_masked
@@ -9,6 +10,9 @@ from il_jax.data.dataset import gather_extras
 from il_jax.data.dataset import overflowed
 from il_jax.data.dataset import sample
 from il_jax.data.dataset import sample_indices
+from il_jax.data.demonstrations import Demonstrations
+from il_jax.data.demonstrations import load_demonstrations
+from il_jax.data.demonstrations import save_demonstrations
 from il_jax.data.normalization import compute_row_stats
 from il_jax.data.normalization import compute_stats
 from il_jax.data.normalization import identity_stats
@@ -17,6 +21,7 @@ from il_jax.data.normalization import NormalizerStats
 
 __all__ = [
     'Dataset',
+    'Demonstrations',
     'NormalizerStats',
     'add',
     'add_masked',
@@ -26,8 +31,10 @@ __all__ = [
     'gather',
     'gather_extras',
     'identity_stats',
+    'load_demonstrations',
     'normalize',
     'overflowed',
     'sample',
     'sample_indices',
+    'save_demonstrations',
 ]

@@ -2,6 +2,7 @@
 
 from il_jax.envs.episodes import episode_stats
 from il_jax.envs.episodes import summarize_episodes
+from il_jax.envs.registry import action_bounds
 from il_jax.envs.registry import env_class
 from il_jax.envs.registry import make
 from il_jax.envs.registry import registered_names
@@ -14,6 +15,7 @@ __all__ = [
     'AutoResetWrapper',
     'ENV_AXIS',
     'ShardEnvsWrapper',
+    'action_bounds',
     'env_class',
     'episode_stats',
     'make',

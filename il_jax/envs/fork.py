@@ -114,6 +114,11 @@ class Fork(Env):
     return 1
 
   @property
+  def action_bounds(self) -> tuple[float, float]:
+    """The step clips the action to [-1, 1]."""
+    return (-1.0, 1.0)
+
+  @property
   def backend(self) -> str:
     return 'jax'
 

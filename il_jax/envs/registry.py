@@ -4,6 +4,7 @@ import importlib
 import inspect
 from types import MappingProxyType
 
+import numpy as np
 from brax.envs.base import Env
 
 # Name -> 'module:Class'. Imported on demand so that the toy environments do
@@ -51,3 +52,18 @@ def make(name: str, **options) -> Env:
         f'Unknown option(s) {unknown} for environment {name!r}; accepted '
         f'options: {", ".join(accepted)}.')
   return cls(**options)
+
+
+def action_bounds(env: Env) -> tuple[np.ndarray, np.ndarray]:
+  """`(low [A], high [A])`: the actions `env` acts on unchanged (it clamps
+  anything beyond them). An environment declares them as `action_bounds`;
+  one that does not gets [-1, 1], the range of every brax environment."""
+  bounds = getattr(env, 'action_bounds', None)
+  if bounds is None:
+    bounds = (-1.0, 1.0)
+  low, high = (np.broadcast_to(np.asarray(b, np.float32), (env.action_size,))
+               for b in bounds)
+  if not np.all(low < high):
+    raise ValueError(f'action_bounds of {type(env).__name__} must have low < '
+                     f'high in every dimension, got {low} and {high}.')
+  return low, high

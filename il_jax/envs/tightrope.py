@@ -111,6 +111,11 @@ class Tightrope(Env):
     return 1
 
   @property
+  def action_bounds(self) -> tuple[float, float]:
+    """The step clips the action to [-1, 1]."""
+    return (-1.0, 1.0)
+
+  @property
   def backend(self) -> str:
     return 'jax'
 

@@ -38,6 +38,7 @@ from types import MappingProxyType
 import jax
 import jax.numpy as jnp
 import mujoco
+import numpy as np
 from brax.envs.base import Env, State
 from etils import epath
 from mujoco import mjx
@@ -217,6 +218,12 @@ class Walker2d(Env):
   @property
   def action_size(self) -> int:
     return self.mj_model.nu
+
+  @property
+  def action_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+    """The actuators' control range (MuJoCo clamps `ctrl` to it)."""
+    ranges = np.asarray(self.mj_model.actuator_ctrlrange, np.float32)
+    return ranges[:, 0], ranges[:, 1]
 
   @property
   def backend(self) -> str:

@@ -1,4 +1,5 @@
-"""Expert demonstrations: roll an expert out on device, save and load them.
+"""Expert demonstrations rolled out on the device (`il_jax.data.Demonstrations`
+says what they are and reads and writes their files).
 
 `collect_demonstrations` is `rollout.collect` with the expert always in
 control (beta = 1), or with a noisy behaviour policy in control and the
@@ -6,47 +7,17 @@ deterministic expert labelling every step (noise injection as in DART), so
 demonstrations and DAgger's aggregated data come from the same primitive.
 """
 
-import os
 from collections.abc import Callable
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from brax.envs.base import Env
 
 from il_jax import data
+from il_jax.data.demonstrations import Demonstrations, flatten
 from il_jax import envs
 from il_jax import rollout
 from il_jax.types import Action, Observation, PRNGKey
-
-_FIELDS = ('obs', 'action', 'expert_action', 'reward', 'done')
-
-
-class Demonstrations(NamedTuple):
-  """Expert rollouts, time-major: leading dimensions `[T, B]` (T steps of B
-  parallel environments), so `x[t, b]` is step t of environment b.
-
-  Episodes of one environment follow each other along T (the environment is
-  auto-reset; `done[t, b]` marks the last step of an episode; the episode
-  running at `T - 1` is cut off). `flatten(demos)` gives `[T * B]` rows in
-  row-major order.
-
-  Attributes:
-    obs: `[T, B, obs_size]` observation at which the action was chosen.
-    action: `[T, B, action_size]` action executed.
-    expert_action: `[T, B, action_size]` the deterministic expert's action at
-      `obs` (the BC label); equals `action` unless a noisy behaviour policy
-      drove.
-    reward: `[T, B]` reward of the step.
-    done: `[T, B]` bool, whether an episode ended at this step (terminated or
-      hit the time limit).
-  """
-  obs: jax.Array
-  action: jax.Array
-  expert_action: jax.Array
-  reward: jax.Array
-  done: jax.Array
 
 
 def collect_demonstrations(
@@ -108,11 +79,6 @@ def collect_demonstrations(
   return run(key)
 
 
-def flatten(demos: Demonstrations) -> Demonstrations:
-  """`[T, B, ...]` -> `[T * B, ...]` rows, row-major (step-major)."""
-  return jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), demos)
-
-
 def to_dataset(demos: Demonstrations, capacity: int | None = None,
                label: str = 'expert_action') -> data.Dataset:
   """An on-device `il_jax.data.Dataset` holding every step as one row.
@@ -134,35 +100,3 @@ def to_dataset(demos: Demonstrations, capacity: int | None = None,
                      'the demonstrations.')
   dataset = data.create(capacity, rows.obs.shape[-1], rows.action.shape[-1])
   return data.add(dataset, rows.obs, getattr(rows, label))
-
-
-def save_npz(demos: Demonstrations, path: str) -> None:
-  """Writes `demos` to `path` (`.npz`, one array per field, layout
-  `[T, B, ...]`), readable with plain `numpy.load`."""
-  host = jax.device_get(demos)
-  np.savez(path, **{name: np.asarray(getattr(host, name)) for name in _FIELDS})
-
-
-def load_npz(path: str) -> Demonstrations:
-  """Reads a file written by `save_npz` back onto the device.
-
-  Raises:
-    FileNotFoundError: if `path` does not exist.
-    ValueError: if a field is missing or the fields' leading dimensions
-      disagree.
-  """
-  if not os.path.exists(path):
-    raise FileNotFoundError(f'{path} does not exist; expected demonstrations '
-                            'written by `save_npz`.')
-  with np.load(path) as arrays:
-    missing = [name for name in _FIELDS if name not in arrays.files]
-    if missing:
-      raise ValueError(f'{path} lacks field(s) {missing}; expected '
-                       f'{list(_FIELDS)}.')
-    fields = {name: arrays[name] for name in _FIELDS}
-  leading = fields['reward'].shape
-  for name, value in fields.items():
-    if value.shape[:len(leading)] != leading:
-      raise ValueError(f'{path}: field {name!r} has shape {value.shape}, '
-                       f'expected leading dimensions {leading} like reward.')
-  return Demonstrations(**{k: jnp.asarray(v) for k, v in fields.items()})

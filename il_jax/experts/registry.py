@@ -12,17 +12,26 @@ demonstrations. Both come from one of two sources, tried in this order:
    name for its default expert; `directory=` loads any other export.
 2. The analytic expert of a toy environment (`env.expert_action`).
 
-`export_directory(expert)` turns what a user names an expert by (a shipped
-expert's name or an export's path) into the directory to load.
+A run names its expert with one string (`resolve`): a shipped expert's
+name, an export directory, an exported NumPy policy file
+(`<prefix>.npz` beside `<prefix>.json`, see `il_jax.numpy_policy`), or
+`module:function` for any pure, jittable `obs -> action` function that
+Python can import.
 """
 
+import importlib
 import json
 import os
+import re
 from collections.abc import Callable
 
+import jax.numpy as jnp
+
 from il_jax import envs
+from il_jax import numpy_policy
 from il_jax import rollout
 from il_jax.experts import ppo_networks
+from il_jax.policies.base import ACTIVATIONS
 from il_jax.types import Action, Observation, PRNGKey
 
 # Environments whose class carries an analytic `expert_action(obs)`.
@@ -34,6 +43,8 @@ DEFAULT_NOISE_STD = 0.1
 
 ExpertFn = Callable[[Observation], Action]
 StochasticExpertFn = Callable[[Observation, PRNGKey], Action]
+# `package.module:function`.
+_FUNCTION = re.compile(r'^[A-Za-z_][\w.]*:[A-Za-z_]\w*$')
 
 
 def shipped_directory(name: str) -> str:
@@ -224,3 +235,96 @@ def load_stochastic(name: str,
     return ppo_networks.make_stochastic_policy_fn(spec, params)
   std = DEFAULT_NOISE_STD if noise_std is None else float(noise_std)
   return rollout.with_action_noise(load(name, directory, **env_options), std)
+
+
+def _is_policy_file(expert: str) -> bool:
+  return expert.endswith('.npz') and not os.path.isdir(expert)
+
+
+def _is_function(expert: str) -> bool:
+  return bool(_FUNCTION.match(expert)) and not os.path.exists(expert)
+
+
+def check_source(expert: str) -> None:
+  """Raises ValueError, in one line, unless `expert` names an expert (see
+  `resolve`); a module is imported, a file or export is not read."""
+  if _is_policy_file(expert):
+    for path in numpy_policy.paths(expert[:-len('.npz')]):
+      if not os.path.isfile(path):
+        raise ValueError(f'expert={expert!r}: {path} does not exist; an '
+                         'exported policy file is <prefix>.npz beside '
+                         '<prefix>.json (il_jax.export).')
+  elif _is_function(expert):
+    load_function(expert)
+  else:
+    export_directory(expert)
+
+
+def load_function(spec: str) -> ExpertFn:
+  """The function `module:function` names, imported from the Python path
+  (`python -m` puts the working directory on it).
+
+  Raises:
+    ValueError: the module cannot be imported or has no such callable.
+  """
+  module_name, function_name = spec.split(':')
+  try:
+    module = importlib.import_module(module_name)
+  except ImportError as error:
+    raise ValueError(f'expert={spec!r}: cannot import {module_name!r} '
+                     f'({error}); it must be on the Python path.') from None
+  function = getattr(module, function_name, None)
+  if not callable(function):
+    raise ValueError(f'expert={spec!r}: {module_name} has no function '
+                     f'{function_name!r}.')
+  return function
+
+
+def load_policy_file(path: str) -> ExpertFn:
+  """An exported NumPy policy (`<prefix>.npz` and `<prefix>.json`, as
+  `il_jax.numpy_policy` reads them) as a pure, jittable float32
+  `expert_fn(obs [..., obs_size]) -> action [..., action_size]`."""
+  policy = numpy_policy.load_numpy_policy(path[:-len('.npz')])
+  layers = [(jnp.asarray(kernel, jnp.float32), jnp.asarray(bias, jnp.float32))
+            for kernel, bias in policy.layers]
+  activation = ACTIVATIONS[policy.activation]
+  normalizer = (None if policy.obs_mean is None else
+                (jnp.asarray(policy.obs_mean, jnp.float32),
+                 jnp.asarray(policy.obs_std, jnp.float32)))
+
+  def expert_fn(obs: Observation) -> Action:
+    x = jnp.asarray(obs, jnp.float32)
+    if normalizer is not None:
+      x = (x - normalizer[0]) / normalizer[1]
+    for kernel, bias in layers[:-1]:
+      x = activation(x @ kernel + bias)
+    kernel, bias = layers[-1]
+    x = x @ kernel + bias
+    return jnp.tanh(x) if policy.output_transform == 'tanh' else x
+
+  return expert_fn
+
+
+def resolve(expert: str | None, env: str, **env_options) -> ExpertFn:
+  """The expert a run names, as a pure, jittable `expert_fn(obs [...,
+  obs_size]) -> action [..., action_size]`.
+
+  Args:
+    expert: None for the environment's own (`load(env)`); a shipped
+      expert's name or an export directory (`<workdir>/expert` of
+      `launch.train_expert`); an exported NumPy policy file `<prefix>.npz`;
+      or `module:function`.
+    env: the environment's name.
+    **env_options: the options it is made with (see `load`).
+
+  Raises:
+    ValueError: `expert` names nothing loadable, in one line.
+  """
+  if expert is None:
+    return load(env, **env_options)
+  check_source(expert)
+  if _is_policy_file(expert):
+    return load_policy_file(expert)
+  if _is_function(expert):
+    return load_function(expert)
+  return load(env, directory=export_directory(expert), **env_options)
