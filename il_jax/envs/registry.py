@@ -7,6 +7,8 @@ from types import MappingProxyType
 import numpy as np
 from brax.envs.base import Env
 
+from il_jax.envs.validation import check_known_options
+
 # Name -> 'module:Class'. Imported on demand so that the toy environments do
 # not pay for importing MuJoCo.
 _ENVIRONMENTS = MappingProxyType({
@@ -43,14 +45,9 @@ def make(name: str, **options) -> Env:
     ValueError: for an unknown name, an unknown option or an invalid value.
   """
   cls = env_class(name)
-  accepted = [
-      p for p in inspect.signature(cls.__init__).parameters if p != 'self'
-  ]
-  unknown = sorted(set(options) - set(accepted))
-  if unknown:
-    raise ValueError(
-        f'Unknown option(s) {unknown} for environment {name!r}; accepted '
-        f'options: {", ".join(accepted)}.')
+  check_known_options(
+      f'environment {name!r}', options,
+      [p for p in inspect.signature(cls.__init__).parameters if p != 'self'])
   return cls(**options)
 
 

@@ -15,6 +15,16 @@ def check_choice(name: str, value: Any, choices: Collection[Any]) -> None:
         f'{name}={value!r} is not valid; expected one of {sorted(choices)}.')
 
 
+def check_known_options(what: str, options: Collection[str],
+                        accepted: Collection[str]) -> None:
+  """Raises ValueError, listing the `accepted` names, if any of `options`
+  is not one of them; `what` names their owner, e.g. "environment 'fork'"."""
+  unknown = sorted(set(options) - set(accepted))
+  if unknown:
+    raise ValueError(f'Unknown option(s) {unknown} for {what}; accepted '
+                     f'options: {", ".join(accepted)}.')
+
+
 def check_positive(name: str, value: Any, integer: bool = False,
                    allow_inf: bool = False) -> None:
   """Raises ValueError unless `value` is a positive number (or integer),

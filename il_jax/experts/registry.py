@@ -25,13 +25,11 @@ import os
 import re
 from collections.abc import Callable
 
-import jax.numpy as jnp
-
 from il_jax import envs
+from il_jax import export
 from il_jax import numpy_policy
 from il_jax import rollout
 from il_jax.experts import ppo_networks
-from il_jax.policies.base import ACTIVATIONS
 from il_jax.types import Action, Observation, PRNGKey
 
 # Environments whose class carries an analytic `expert_action(obs)`.
@@ -281,28 +279,11 @@ def load_function(spec: str) -> ExpertFn:
 
 
 def load_policy_file(path: str) -> ExpertFn:
-  """An exported NumPy policy (`<prefix>.npz` and `<prefix>.json`, as
-  `il_jax.numpy_policy` reads them) as a pure, jittable float32
-  `expert_fn(obs [..., obs_size]) -> action [..., action_size]`."""
-  policy = numpy_policy.load_numpy_policy(path[:-len('.npz')])
-  layers = [(jnp.asarray(kernel, jnp.float32), jnp.asarray(bias, jnp.float32))
-            for kernel, bias in policy.layers]
-  activation = ACTIVATIONS[policy.activation]
-  normalizer = (None if policy.obs_mean is None else
-                (jnp.asarray(policy.obs_mean, jnp.float32),
-                 jnp.asarray(policy.obs_std, jnp.float32)))
-
-  def expert_fn(obs: Observation) -> Action:
-    x = jnp.asarray(obs, jnp.float32)
-    if normalizer is not None:
-      x = (x - normalizer[0]) / normalizer[1]
-    for kernel, bias in layers[:-1]:
-      x = activation(x @ kernel + bias)
-    kernel, bias = layers[-1]
-    x = x @ kernel + bias
-    return jnp.tanh(x) if policy.output_transform == 'tanh' else x
-
-  return expert_fn
+  """An exported NumPy policy (`<prefix>.npz` and `<prefix>.json`, see
+  `il_jax.export`) as a pure, jittable float32 `expert_fn(obs [...,
+  obs_size]) -> action [..., action_size]`."""
+  policy_fn, _ = export.make_jax_policy_fn(path[:-len('.npz')])
+  return policy_fn
 
 
 def resolve(expert: str | None, env: str, **env_options) -> ExpertFn:

@@ -10,6 +10,7 @@ import importlib
 from types import MappingProxyType
 from typing import Any
 
+from il_jax.envs.validation import check_known_options
 from il_jax.policies.base import ACTIVATIONS
 from il_jax.policies.base import Policy
 
@@ -55,12 +56,8 @@ def make_config(name: str, **options) -> Any:
       accepted ones) or an invalid value.
   """
   cls = config_class(name)
-  accepted = [field.name for field in dataclasses.fields(cls)]
-  unknown = sorted(set(options) - set(accepted))
-  if unknown:
-    raise ValueError(
-        f'Unknown option(s) {unknown} for policy family {name!r}; accepted '
-        f'options: {", ".join(accepted)}.')
+  check_known_options(f'policy family {name!r}', options,
+                      [field.name for field in dataclasses.fields(cls)])
   return cls(**options)
 
 
