@@ -97,19 +97,8 @@ _LEARNING_RATE = flags.DEFINE_float('learning_rate', _DEFAULTS.learning_rate,
 _ANNEAL = flags.DEFINE_bool('anneal_learning_rate',
                             _DEFAULTS.anneal_learning_rate,
                             'Decay the learning rate linearly to 0.')
-_DESIRED_KL = flags.DEFINE_float(
-    'desired_kl', _DEFAULTS.desired_kl, 'Adapt the learning rate before '
-    'every minibatch step to keep the KL from the rollout policy near this '
-    '(rsl_rl\'s adaptive schedule; needs --noanneal_learning_rate); unset: '
-    'the fixed or annealed rate.')
 _MAX_GRAD_NORM = flags.DEFINE_float('max_grad_norm', _DEFAULTS.max_grad_norm,
                                     'Global gradient-norm clip.')
-_ADAM_EPS = flags.DEFINE_float('adam_eps', _DEFAULTS.adam_eps,
-                               "Adam's epsilon (brax's PPO: 1e-8).")
-_TARGET_KL = flags.DEFINE_float(
-    'target_kl', _DEFAULTS.target_kl, 'Skip the rest of an iteration\'s '
-    'minibatch updates once the approximate KL from the rollout policy '
-    'exceeds this; unset: never.')
 _DISCOUNT = flags.DEFINE_float('discount', _DEFAULTS.discount, 'Discount.')
 _GAE_LAMBDA = flags.DEFINE_float('gae_lambda', _DEFAULTS.gae_lambda,
                                  'GAE lambda.')
@@ -128,35 +117,9 @@ _REWARD_SCALING = flags.DEFINE_float('reward_scaling', _DEFAULTS.reward_scaling,
 _NORMALIZE_OBS = flags.DEFINE_bool('normalize_observations',
                                    _DEFAULTS.normalize_observations,
                                    'Running mean/var observation normaliser.')
-_NORMALIZER_BEFORE_SGD = flags.DEFINE_bool(
-    'normalizer_before_sgd', _DEFAULTS.normalizer_before_sgd,
-    'Merge a rollout into the observation statistics before the update on '
-    "it (brax's PPO); default: after, so the update normalises as the "
-    'rollout did.')
-_ADVANTAGES_PER_MINIBATCH = flags.DEFINE_bool(
-    'advantages_per_minibatch', _DEFAULTS.advantages_per_minibatch,
-    'Minibatches of whole environment segments whose advantages each '
-    "minibatch's loss recomputes with the current value network (brax's "
-    'PPO); default: once per iteration, shuffled transitions.')
-_BOOTSTRAP_TRUNCATION = flags.DEFINE_bool(
-    'bootstrap_truncation', _DEFAULTS.bootstrap_truncation,
-    'A time-limit truncation bootstraps from the state it reached; '
-    "--nobootstrap_truncation masks its TD error (brax's PPO).")
-_ADVANTAGE_ESTIMATOR = flags.DEFINE_enum(
-    'advantage_estimator', _DEFAULTS.advantage_estimator,
-    ppo.ADVANTAGE_ESTIMATORS, "The policy's advantages: GAE, or on-policy "
-    "V-trace's (brax's PPO); the value targets are lambda-returns either way.")
 _POLICY_HIDDEN = flags.DEFINE_list(
     'policy_hidden_sizes', [str(s) for s in _DEFAULTS.policy_hidden_sizes],
     'Policy MLP hidden layer sizes.')
-_STATE_DEPENDENT_SCALE = flags.DEFINE_bool(
-    'state_dependent_scale', _DEFAULTS.state_dependent_scale,
-    'The policy network outputs the action scale per state; --nostate_'
-    'dependent_scale learns one scale per action dimension instead.')
-_POLICY_INIT_SCALE = flags.DEFINE_float(
-    'policy_init_scale', _DEFAULTS.policy_init_scale,
-    "Fan-in variance scale of the policy's last layer at initialisation "
-    "(brax's PPO: 1).")
 _VALUE_HIDDEN = flags.DEFINE_list(
     'value_hidden_sizes', [str(s) for s in _DEFAULTS.value_hidden_sizes],
     'Value MLP hidden layer sizes.')
@@ -178,10 +141,7 @@ def _config() -> ppo.PPOConfig:
         action_repeat=_ACTION_REPEAT.value,
         learning_rate=_LEARNING_RATE.value,
         anneal_learning_rate=_ANNEAL.value,
-        desired_kl=_DESIRED_KL.value,
         max_grad_norm=_MAX_GRAD_NORM.value,
-        adam_eps=_ADAM_EPS.value,
-        target_kl=_TARGET_KL.value,
         discount=_DISCOUNT.value,
         gae_lambda=_GAE_LAMBDA.value,
         clip_epsilon=_CLIP_EPSILON.value,
@@ -190,14 +150,8 @@ def _config() -> ppo.PPOConfig:
         entropy_coef=_ENTROPY_COEF.value,
         reward_scaling=_REWARD_SCALING.value,
         normalize_observations=_NORMALIZE_OBS.value,
-        normalizer_before_sgd=_NORMALIZER_BEFORE_SGD.value,
-        advantages_per_minibatch=_ADVANTAGES_PER_MINIBATCH.value,
-        bootstrap_truncation=_BOOTSTRAP_TRUNCATION.value,
-        advantage_estimator=_ADVANTAGE_ESTIMATOR.value,
         policy_hidden_sizes=launch.parse_sizes('policy_hidden_sizes',
                                                 _POLICY_HIDDEN.value),
-        state_dependent_scale=_STATE_DEPENDENT_SCALE.value,
-        policy_init_scale=_POLICY_INIT_SCALE.value,
         value_hidden_sizes=launch.parse_sizes('value_hidden_sizes',
                                                _VALUE_HIDDEN.value),
         activation=_ACTIVATION.value,
@@ -304,7 +258,7 @@ def main(argv):
     }
     for name in ('policy_loss', 'value_loss', 'entropy', 'approx_kl', 'kl',
                  'clip_fraction', 'grad_norm', 'scale_mean',
-                 'update_fraction', 'learning_rate', *ppo.EXTREME_METRICS):
+                 *ppo.EXTREME_METRICS):
       if name in metrics:
         reduce = ppo.EXTREME_METRICS.get(name, np.mean)
         row[name] = float(reduce(metrics[name]))
