@@ -375,7 +375,7 @@ def test_launcher_refuses_a_non_positive_wallclock_limit(tmp_path):
 
 
 class _FakeState(NamedTuple):
-  """What `train_expert.BestPolicy` reads of a PPO `TrainingState`."""
+  """What `train_expert.BestPolicy` reads of a PPO `PPOState`."""
   iteration: int
   env_steps: int
   params: dict

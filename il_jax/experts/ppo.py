@@ -145,7 +145,7 @@ class PPOConfig:
 
 
 @struct.dataclass
-class TrainingState:
+class PPOState:
   """Everything a run needs to continue; checkpointing it resumes exactly.
 
   Attributes:
@@ -166,7 +166,7 @@ class TrainingState:
   env_steps: jax.Array
 
 
-class Transition(NamedTuple):
+class PPOTransition(NamedTuple):
   """One rollout step for a batch of environments; every field is `[B, ...]`.
 
   Stacked by the rollout scan into `[T, B, ...]`.
@@ -186,16 +186,16 @@ class PPO(NamedTuple):
   """The pieces of a PPO run, for host loops; all are pure and jittable.
 
   Attributes:
-    init: `init(key) -> TrainingState`.
+    init: `init(key) -> PPOState`.
     iterate: `iterate(state) -> (state, metrics)`, one rollout and update.
     evaluate: `evaluate(state, key) -> metrics`, the deterministic policy's
       return over `config.num_eval_envs` full episodes.
     policy_spec: the policy network's `PolicySpec`, for `make_policy_fn`.
     config: the config, with `episode_length` filled in.
   """
-  init: Callable[[PRNGKey], TrainingState]
-  iterate: Callable[[TrainingState], tuple[TrainingState, Metrics]]
-  evaluate: Callable[[TrainingState, PRNGKey], Metrics]
+  init: Callable[[PRNGKey], PPOState]
+  iterate: Callable[[PPOState], tuple[PPOState, Metrics]]
+  evaluate: Callable[[PPOState, PRNGKey], Metrics]
   policy_spec: ppo_networks.PolicySpec
   config: PPOConfig
 
@@ -280,7 +280,7 @@ def policy_spec(config: PPOConfig, env: Env) -> ppo_networks.PolicySpec:
       activation=config.activation)
 
 
-def export(state: TrainingState) -> ppo_networks.ExpertParams:
+def export(state: PPOState) -> ppo_networks.ExpertParams:
   """The trained policy's parameters and normaliser, for `make_policy_fn`."""
   return ppo_networks.ExpertParams(
       policy=state.params['policy'], obs_stats=state.obs_stats)
@@ -313,14 +313,14 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
       optax.clip_by_global_norm(config.max_grad_norm),
       optax.adam(learning_rate, eps=_ADAM_EPS))
 
-  def init(key: PRNGKey) -> TrainingState:
+  def init(key: PRNGKey) -> PPOState:
     policy_key, value_key, env_key, run_key = jax.random.split(key, 4)
     dummy_obs = jnp.zeros((1, env.observation_size))
     params = {
         'policy': policy_net.init(policy_key, dummy_obs),
         'value': value_net.init(value_key, dummy_obs),
     }
-    return TrainingState(
+    return PPOState(
         params=params,
         opt_state=optimizer.init(params),
         obs_stats=ppo_networks.init_running_stats(env.observation_size),
@@ -334,7 +334,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     obs = ppo_networks.normalize(obs_stats, obs)
     return jnp.squeeze(value_net.apply(params['value'], obs), -1)
 
-  def collect(state: TrainingState, key: PRNGKey):
+  def collect(state: PPOState, key: PRNGKey):
     """`unroll_length` steps of all environments with the sampling policy,
     continuing from `state.env_state`."""
 
@@ -353,7 +353,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     pre_tanh, log_prob, logits = steps.record
     done = steps.done.astype(jnp.float32)
     truncation = steps.episode.truncated.astype(jnp.float32)
-    trajectory = Transition(
+    trajectory = PPOTransition(
         obs=steps.obs,
         pre_tanh=pre_tanh,
         log_prob=log_prob,
@@ -431,7 +431,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     return jax.lax.scan(update_minibatch, (params, opt_state, obs_stats, key),
                         minibatches)
 
-  def iterate(state: TrainingState) -> tuple[TrainingState, Metrics]:
+  def iterate(state: PPOState) -> tuple[PPOState, Metrics]:
     key, rollout_key, update_key = jax.random.split(state.key, 3)
     env_state, (trajectory, stats) = collect(state, rollout_key)
     advantages, targets = compute_gae(
@@ -446,7 +446,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
         None, config.update_epochs)
     if config.normalize_observations:
       obs_stats = ppo_networks.update_running_stats(obs_stats, trajectory.obs)
-    state = TrainingState(
+    state = PPOState(
         params=params,
         opt_state=opt_state,
         obs_stats=obs_stats,
@@ -469,7 +469,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
   eval_env = envs.wrap(env, episode_length, config.action_repeat)
   eval_steps = -(-episode_length // config.action_repeat)
 
-  def evaluate(state: TrainingState, key: PRNGKey) -> Metrics:
+  def evaluate(state: PPOState, key: PRNGKey) -> Metrics:
     """Return of the deterministic policy over `num_eval_envs` episodes,
     the first episode of each environment (`il_jax.evaluation.evaluate`)."""
     act = ppo_networks.make_policy_fn(spec, export(state))
@@ -481,7 +481,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
 
 
 def make_train(config: PPOConfig, env: Env
-               ) -> Callable[[PRNGKey], tuple[TrainingState, Metrics]]:
+               ) -> Callable[[PRNGKey], tuple[PPOState, Metrics]]:
   """`train(key) -> (state, metrics)`: a whole PPO run as one program.
 
   `metrics` holds each iteration's training metrics stacked to
@@ -490,7 +490,7 @@ def make_train(config: PPOConfig, env: Env
   """
   ppo = make_ppo(config, env)
 
-  def train(key: PRNGKey) -> tuple[TrainingState, Metrics]:
+  def train(key: PRNGKey) -> tuple[PPOState, Metrics]:
     init_key, eval_key = jax.random.split(key)
     state, metrics = jax.lax.scan(
         lambda s, _: ppo.iterate(s), ppo.init(init_key), None,
