@@ -22,6 +22,7 @@ from il_jax import evaluation
 from il_jax import numpy_policy
 from il_jax.experts import ppo
 from il_jax.experts import ppo_networks
+from il_jax.experts import ppo_run
 
 _TOY_ENV = 'tightrope'
 # A gentler rope than the default (whose mid-span instability needs far more
@@ -330,6 +331,33 @@ def test_launcher_resumes_exactly_and_exports(tmp_path, toy_env):
   assert numpy_fn.description['env']['name'] == _TOY_ENV
 
 
+def test_run_reports_each_row_it_writes_and_returns_the_card(tmp_path,
+                                                            toy_env):
+  config = ppo.PPOConfig(
+      total_env_steps=32 * 8 * 4, num_envs=32, unroll_length=8,
+      num_minibatches=2, update_epochs=2, policy_hidden_sizes=(16,),
+      value_hidden_sizes=(16,), num_eval_envs=4)
+  rows, messages = [], []
+  workdir = str(tmp_path / 'run')
+  card = ppo_run.run(config, toy_env, workdir, env_name=_TOY_ENV,
+                     env_options=_TOY_ENV_OPTIONS, iterations_per_call=2,
+                     eval_every=0, progress_fn=rows.append,
+                     report=messages.append)
+  # As text: a row's Train_AverageReturn is NaN before any episode ended.
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    assert [json.dumps(row) for row in rows] == f.read().splitlines()
+  assert [row['iteration'] for row in rows] == [2, 4]
+  assert 'Eval_AverageReturn' in rows[-1] and 'Eval_AverageReturn' not in (
+      rows[0])
+  with open(os.path.join(workdir, 'expert', 'card.json')) as f:
+    assert json.load(f) == json.loads(json.dumps(card))
+  assert card['env_options'] == _TOY_ENV_OPTIONS and card['finished']
+  assert messages[-1].startswith('exported the best policy (iteration 4)')
+  with pytest.raises(ValueError, match='iterations_per_call=0'):
+    ppo_run.run(config, toy_env, workdir, env_name=_TOY_ENV,
+                iterations_per_call=0)
+
+
 def test_launcher_stops_at_the_wallclock_limit_and_resumes_to_the_same_end(
     tmp_path):
   from launch import train_expert  # pylint: disable=g-import-not-at-top
@@ -375,7 +403,7 @@ def test_launcher_refuses_a_non_positive_wallclock_limit(tmp_path):
 
 
 class _FakeState(NamedTuple):
-  """What `train_expert.BestPolicy` reads of a PPO `PPOState`."""
+  """What `ppo_run.BestPolicy` reads of a `ppo.PPOState`."""
   iteration: int
   env_steps: int
   params: dict
@@ -390,8 +418,7 @@ def _fake_state(iteration: int) -> _FakeState:
 
 
 def test_best_policy_keeps_the_first_highest_evaluation():
-  from launch import train_expert  # pylint: disable=g-import-not-at-top
-  best = train_expert.BestPolicy.before_any_evaluation(
+  best = ppo_run.BestPolicy.before_any_evaluation(
       ppo.export(_fake_state(0)), {'Eval_AverageReturn': 0.0,
                                    'Eval_StdReturn': 0.0})
   assert best.eval_return == -np.inf

@@ -4,8 +4,8 @@
 run (vmapped rollouts, GAE, clipped-surrogate updates over shuffled
 minibatches, running observation normalisation) is nested `lax.scan`s in one
 compiled program. `make_ppo(config, env)` exposes the same pieces
-(`init`, `iterate`, `evaluate`) for a host loop that prints progress and
-writes checkpoints (`launch/train_expert.py`). The trained policy becomes an
+(`init`, `iterate`, `evaluate`) for a host loop that reports progress and
+writes checkpoints (`ppo_run.run`). The trained policy becomes an
 expert with `export(state)` and `ppo_networks.make_policy_fn`.
 
 Why not a library. brax's own PPO calls `jax.device_put_replicated`, which
