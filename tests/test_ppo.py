@@ -1,5 +1,6 @@
 """PPO expert training: GAE, normaliser, learning, exported policy, launcher."""
 
+import dataclasses
 import json
 import math
 import os
@@ -23,6 +24,7 @@ from il_jax import numpy_policy
 from il_jax.experts import ppo
 from il_jax.experts import ppo_networks
 from il_jax.experts import ppo_run
+from launch import config_flags
 
 _TOY_ENV = 'tightrope'
 # A gentler rope than the default (whose mid-span instability needs far more
@@ -390,6 +392,21 @@ def test_launcher_stops_at_the_wallclock_limit_and_resumes_to_the_same_end(
   _, resumed, card = experts.load_export(os.path.join(workdir, 'expert'))
   assert card['finished'] is True
   chex.assert_trees_all_close(resumed, straight, rtol=1e-6, atol=1e-6)
+
+
+def test_launcher_flags_are_the_config_fields_with_their_defaults():
+  from launch import train_expert  # pylint: disable=g-import-not-at-top
+  if not flags.FLAGS.is_parsed():
+    flags.FLAGS(['test'])
+  docs = config_flags.field_docs(ppo.PPOConfig)
+  for field in dataclasses.fields(ppo.PPOConfig):
+    assert flags.FLAGS[field.name].help.startswith(docs[field.name])
+  assert train_expert._config() == ppo.PPOConfig()  # pylint: disable=protected-access
+  with flagsaver.flagsaver(dual_clip=3.0, policy_hidden_sizes=['16', '8'],
+                           normalize_advantages=False):
+    assert train_expert._config() == ppo.PPOConfig(  # pylint: disable=protected-access
+        dual_clip=3.0, policy_hidden_sizes=(16, 8),
+        normalize_advantages=False)
 
 
 def test_launcher_refuses_a_non_positive_wallclock_limit(tmp_path):

@@ -68,13 +68,46 @@ class PPOConfig:
 
   One iteration collects `num_envs * unroll_length` transitions, then makes
   `update_epochs` passes over them in `num_minibatches` shuffled minibatches.
+
+  Attributes:
+    total_env_steps: environment steps to train for.
+    num_envs: parallel training environments.
+    unroll_length: steps per environment per iteration.
+    num_minibatches: minibatches per epoch; divides num_envs *
+      unroll_length.
+    update_epochs: passes over each rollout.
+    episode_length: the time limit; None: the environment's
+      `default_episode_length` (1000 if it has none).
+    action_repeat: environment steps per action.
+    learning_rate: Adam's learning rate (the start of the decay when
+      annealed).
+    anneal_learning_rate: decay the learning rate linearly to 0 over the run.
+    max_grad_norm: the global gradient-norm clip.
+    discount: the discount factor.
+    gae_lambda: GAE's lambda.
+    clip_epsilon: PPO's ratio clip.
+    dual_clip: for a negative advantage the surrogate is bounded below by
+      this times the advantage (dual-clip PPO, Ye et al. 2020; > 1), so a
+      sample whose ratio has grown past it stops contributing gradient,
+      which without it grows with the ratio, unbounded; None: off.
+    value_coef: the value loss's weight.
+    entropy_coef: the entropy bonus's weight.
+    reward_scaling: multiplies rewards for learning.
+    normalize_observations: a running mean/variance observation normaliser;
+      a rollout is merged into it after the update on that rollout, so the
+      update normalises as the rollout did and its first minibatch's ratio
+      is exactly 1.
+    normalize_advantages: standardise the advantages of each minibatch.
+    policy_hidden_sizes: the policy MLP's hidden layer sizes.
+    value_hidden_sizes: the value MLP's hidden layer sizes.
+    activation: the hidden activation's name.
+    num_eval_envs: episodes per deterministic evaluation.
   """
   total_env_steps: int = 100_000_000
   num_envs: int = 4096
   unroll_length: int = 20
   num_minibatches: int = 8
   update_epochs: int = 4
-  # None: the environment's `default_episode_length` (1000 if it has none).
   episode_length: int | None = None
   action_repeat: int = 1
   learning_rate: float = 3e-4
@@ -83,17 +116,10 @@ class PPOConfig:
   discount: float = 0.99
   gae_lambda: float = 0.95
   clip_epsilon: float = 0.2
-  # Dual clip (Ye et al. 2020): for a negative advantage the surrogate is
-  # bounded below by `dual_clip * advantage`, so a sample whose ratio has
-  # grown past `dual_clip` stops contributing gradient. Without it such a
-  # sample's gradient grows with its ratio, unbounded; None: off.
   dual_clip: float | None = None
   value_coef: float = 0.5
   entropy_coef: float = 1e-3
   reward_scaling: float = 1.0
-  # The observation statistics are merged after the update on a rollout, so
-  # the update normalises as the rollout did and its first minibatch's ratio
-  # is exactly 1.
   normalize_observations: bool = True
   normalize_advantages: bool = True
   policy_hidden_sizes: tuple[int, ...] = (256, 256)
