@@ -100,7 +100,8 @@ class PPOConfig:
     normalize_advantages: standardise the advantages of each minibatch.
     policy_hidden_sizes: the policy MLP's hidden layer sizes.
     value_hidden_sizes: the value MLP's hidden layer sizes.
-    activation: the hidden activation's name.
+    activation: the hidden activation, a name in
+      `il_jax.policies.base.ACTIVATIONS`.
     num_eval_envs: episodes per deterministic evaluation.
   """
   total_env_steps: int = 100_000_000

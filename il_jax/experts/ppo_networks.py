@@ -20,14 +20,8 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
+from il_jax.policies.base import ACTIVATIONS
 from il_jax.types import Action, Observation, Params, PRNGKey
-
-_ACTIVATIONS = {
-    'swish': nn.swish,
-    'tanh': nn.tanh,
-    'relu': nn.relu,
-    'elu': nn.elu,
-}
 
 # Keeps the policy's scale away from zero so log-probabilities stay finite.
 _MIN_SCALE = 1e-3
@@ -46,6 +40,12 @@ _VAR_EPS = 1e-8
 @struct.dataclass
 class RunningStats:
   """Mean and variance of every observation seen so far.
+
+  Not `il_jax.data.normalization`'s statistics (a whole dataset's mean and
+  floored std): PPO merges each rollout in as it trains (Chan et al.), and
+  every expert, the shipped ones included, normalises with `var + 1e-8`
+  (`il_jax.export` folds in the same); changing either would change what PPO
+  trains and what the experts output.
 
   Attributes:
     count: scalar, number of observations merged in.
@@ -102,9 +102,10 @@ def normalize(stats: RunningStats, obs: jax.Array) -> jax.Array:
 class MLP(nn.Module):
   """Fully connected network; the last layer is linear.
 
-  Its layers are named `Dense_0`, `Dense_1`, ...: the names of every exported
-  PPO expert's parameters (`il_jax.export.export_ppo_expert` and the
-  shipped experts' `params/` read them).
+  Not `il_jax.policies.base.MLP`: its layers are named `Dense_0`, `Dense_1`,
+  ..., the names the shipped experts' `params/` and every export
+  (`il_jax.export.export_ppo_expert`) hold, where `base.MLP`'s are
+  `hidden_i`/`output`.
   """
   layer_sizes: Sequence[int]
   activation: Callable[[jax.Array], jax.Array] = nn.swish
@@ -132,10 +133,10 @@ class PolicySpec:
   activation: str = 'swish'
 
   def __post_init__(self):
-    if self.activation not in _ACTIVATIONS:
+    if self.activation not in ACTIVATIONS:
       raise ValueError(
           f'activation={self.activation!r} is not valid; expected one of '
-          f'{sorted(_ACTIVATIONS)}.')
+          f'{sorted(ACTIVATIONS)}.')
     object.__setattr__(self, 'hidden_sizes', tuple(self.hidden_sizes))
 
   def to_dict(self) -> dict[str, object]:
@@ -157,7 +158,7 @@ def policy_module(spec: PolicySpec) -> MLP:
   `[loc, raw_scale]`."""
   return MLP(
       layer_sizes=spec.hidden_sizes + (2 * spec.action_size,),
-      activation=_ACTIVATIONS[spec.activation],
+      activation=ACTIVATIONS[spec.activation],
       final_scale=_POLICY_INIT_SCALE)
 
 
@@ -165,7 +166,7 @@ def value_module(hidden_sizes: Sequence[int], activation: str) -> MLP:
   """Maps normalised obs `[..., obs_size]` to `[..., 1]`."""
   return MLP(
       layer_sizes=tuple(hidden_sizes) + (1,),
-      activation=_ACTIVATIONS[activation])
+      activation=ACTIVATIONS[activation])
 
 
 # ----------------------------------------------------------------------------
