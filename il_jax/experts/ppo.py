@@ -8,24 +8,18 @@ compiled program. `make_ppo(config, env)` exposes the same pieces
 writes checkpoints (`ppo_run.run`). The trained policy becomes an
 expert with `export(state)` and `ppo_networks.make_policy_fn`.
 
-Why not a library. brax's own PPO calls `jax.device_put_replicated`, which
-jax removed (0.10.2, our CPU line, already lacks it); `launch/ppo_vs_brax.py`
-runs it through a shim, as a reference to compare this module with. We tried
-rejax 0.1.3, the maintained pure-JAX RL library with a brax adapter, in a
-throwaway virtual environment with jax 0.10.2, brax 0.14.2 and a
-brax-interface environment (`inverted_pendulum`, 16 envs): it fails before
-its first update. With the
-gymnax its requirements resolve to (1.0.1), gymnax's `step` asks the brax
-`State` for a `time` field it does not have; with an older gymnax (0.0.8),
-gymnax calls `jax.tree_map`, which jax 0.10 removed. Even working, it treats
-every `done` as terminal (no bootstrapping at time-limit truncation), adds its
-own auto-reset on top of ours, and wants gymnax-style `(key, state, action,
-params)` environments. Adapting it would cost more than this module, which is
-tested against independent references in `tests/test_ppo.py`.
+Shapes. A rollout is `[T, B, ...]` (`unroll_length`, `num_envs`; see
+`PPOTransition`); an update epoch shuffles its `T * B` transitions into
+`num_minibatches` minibatches of `[T * B / num_minibatches, ...]`.
+
+Why our own. Neither brax's PPO nor rejax runs on our jax line with our
+brax-interface environments and time-limit bootstrapping (RESULTS.md, "PPO
+against brax's PPO"); this module is tested against independent references
+in `tests/test_ppo.py`.
 
 Stability. `dual_clip` bounds the surrogate of a negative advantage, so
 that one sample with a huge ratio cannot carry a minibatch's gradient; it is
-off by default and `--dual_clip=3` is the recipe on Walker2d, where without
+off by default, and `dual_clip=3` is the recipe on Walker2d, where without
 it the deterministic return can collapse late in a run (RESULTS.md, "PPO's
 late collapse").
 
