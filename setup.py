@@ -7,7 +7,7 @@ Why these pins:
   markers keep each machine on the line we measured it with. Brax's training
   agents call `jax.device_put_replicated`, which both lines lack (0.10.2
   already), which is why we only import brax's environment interface and
-  wrappers (launch/ppo_vs_brax.py runs brax's PPO through a one-call shim).
+  wrappers.
 - mujoco and mujoco-mjx must be the same release (MJX compiles the C model);
   3.17.0 is the release our Gymnasium parity numbers were measured against.
 - brax 0.14.2: its `Env`/`State` interface and training wrappers, which work on

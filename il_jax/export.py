@@ -126,8 +126,8 @@ def export_ppo_expert(path_prefix: str,
     raise ValueError(f'params.policy lacks layers {missing} for {spec}; got '
                      f'{sorted(dense)}.')
   layers = _dense_layers(dense, names)
-  # The last layer outputs [loc, raw_scale], or loc alone when the scale is
-  # state-independent; the deterministic action needs loc.
+  # The last layer outputs [loc, raw_scale]; the deterministic action needs
+  # loc.
   kernel, bias = layers[-1]
   layers[-1] = (kernel[:, :spec.action_size], bias[:spec.action_size])
   # Folds the variance epsilon in exactly as `ppo_networks.normalize` does.

@@ -104,13 +104,3 @@ def on_accelerator() -> bool:
   defaults (environments, seeds, steps) by it."""
   import jax  # pylint: disable=g-import-not-at-top
   return jax.default_backend() != 'cpu'
-
-
-def parse_sizes(name: str, values: list[str]) -> tuple[int, ...]:
-  """A list flag of layer widths (`--name=256,256`) as integers."""
-  try:
-    return tuple(int(v) for v in values)
-  except ValueError:
-    raise app.UsageError(
-        f'--{name}={",".join(values)} is not valid; expected comma-separated '
-        'integers, e.g. 256,256.') from None

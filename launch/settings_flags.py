@@ -1,15 +1,13 @@
 """absl flags for every setting of `il_jax.settings`, derived from the
-dataclasses that define them: one flag per run setting, per algorithm config
-field and per policy family config field, typed and documented by the field.
+dataclasses that define them (`launch.config_flags`): one flag per run
+setting, per algorithm config field and per policy family config field,
+typed and documented by the field.
 
 Only the flags given on the command line become settings, so every default
 has one source: the dataclasses (shown in `--help`).
 """
 
 import dataclasses
-import math
-import re
-import types
 import typing
 from typing import Any
 
@@ -17,6 +15,8 @@ from absl import flags
 
 from il_jax import algorithms, envs, policies, settings
 from il_jax.experiment import RunConfig
+from launch.config_flags import (check_float, define_flag, field_docs,
+                                 flag_value, parse_options)
 
 # Float settings for which inf means something (no clipping; a gate that
 # never or always fires); NaN never does.
@@ -43,50 +43,6 @@ _RUN_HELP = {
     'seed': 'Random seed.',
     'num_seeds': 'Seeds, vmapped in one program.',
 }
-
-
-def field_docs(cls) -> dict[str, str]:
-  """Each field's text in the `Attributes:` section of `cls`'s docstring and
-  its bases', on one line."""
-  docs: dict[str, str] = {}
-  for klass in reversed(cls.__mro__):
-    text = (klass.__doc__ or '').split('Attributes', 1)
-    if len(text) < 2:
-      continue
-    for match in re.finditer(r'^ {4}(\w+): (.*?)(?=^ {4}\w+: |\Z)',
-                             text[1].split('\n  """')[0], re.M | re.S):
-      docs[match.group(1)] = ' '.join(match.group(2).split())
-  return docs
-
-
-def _base_type(annotation) -> tuple[Any, bool]:
-  """`(type, optional)` of a field annotation such as `float | None`."""
-  args = typing.get_args(annotation)
-  if (typing.get_origin(annotation) in (typing.Union, types.UnionType)
-      and type(None) in args):
-    rest = [a for a in args if a is not type(None)]
-    return rest[0], True
-  return annotation, False
-
-
-def _define(name: str, annotation, default, help_text: str) -> None:
-  kind, _ = _base_type(annotation)
-  origin = typing.get_origin(kind)
-  if kind is bool:
-    flags.DEFINE_bool(name, default, help_text)
-  elif kind is int:
-    flags.DEFINE_integer(name, default, help_text)
-  elif kind is float:
-    flags.DEFINE_float(name, default, help_text)
-  elif kind is str:
-    flags.DEFINE_string(name, default, help_text)
-  elif origin is tuple:
-    shown = None if default is None else [
-        f'{item[0]}={item[1]}' if isinstance(item, tuple) else str(item)
-        for item in default]
-    flags.DEFINE_list(name, shown, help_text + ' (comma-separated)')
-  else:
-    raise TypeError(f'No flag type for setting {name}: {annotation}.')
 
 
 def _fields() -> dict[str, tuple[Any, Any, str]]:
@@ -128,48 +84,9 @@ def define() -> None:
     if name.endswith('_options'):
       flags.DEFINE_list(name, [], _RUN_HELP[name])
     else:
-      _define(name, hints[name], default, _RUN_HELP[name])
+      define_flag(name, hints[name], default, _RUN_HELP[name])
   for name, (annotation, default, help_text) in _fields().items():
-    _define(name, annotation, default, help_text)
-
-
-def _parse_value(text: str):
-  for cast in (int, float):
-    try:
-      return cast(text)
-    except ValueError:
-      pass
-  return {'true': True, 'false': False, 'none': None}.get(text.lower(), text)
-
-
-def parse_options(name: str, items: list[str]) -> tuple[tuple[str, Any], ...]:
-  """`['a=1', 'b=x']` -> `(('a', 1), ('b', 'x'))`; a one-line error for an
-  item that is not name=value."""
-  options = []
-  for item in items:
-    key, sep, value = item.partition('=')
-    if not sep or not key:
-      raise ValueError(f'--{name} item {item!r} is not name=value.')
-    options.append((key, _parse_value(value)))
-  return tuple(sorted(options))
-
-
-def _value(name: str, annotation, value):
-  """A flag's value as its setting: tuples for list flags."""
-  kind, _ = _base_type(annotation)
-  if typing.get_origin(kind) is not tuple or value is None:
-    return value
-  if typing.get_args(kind) and typing.get_origin(
-      typing.get_args(kind)[0]) is tuple:  # (name, value) pairs
-    return parse_options(name, value)
-  return tuple(_parse_value(item) for item in value)
-
-
-def _check_float(name: str, value) -> None:
-  if isinstance(value, float) and not math.isfinite(value) and (
-      math.isnan(value) or name not in INF_ALLOWED):
-    raise ValueError(f'--{name}={value} is not valid; expected a finite '
-                     'number.')
+    define_flag(name, annotation, default, help_text)
 
 
 def given_settings(values=None) -> dict[str, Any]:
@@ -187,9 +104,9 @@ def given_settings(values=None) -> dict[str, Any]:
     flag = values[name]
     if not flag.present:
       continue
-    _check_float(name, flag.value)
+    check_float(name, flag.value, INF_ALLOWED)
     if name.endswith('_options') and name in settings.RUN_SETTINGS:
       given[name] = parse_options(name, flag.value)
     else:
-      given[name] = _value(name, annotations.get(name), flag.value)
+      given[name] = flag_value(name, annotations.get(name), flag.value)
   return given

@@ -24,6 +24,9 @@ and the simulator's complete `MjData`: the resumed run takes exactly the
 steps and gradient updates the uninterrupted one takes. Only
 `--total_env_steps` may change between the two commands (to train longer).
 
+Every field of `sac.SACConfig` is a flag of the same name, typed and
+documented by the field (`launch.config_flags`).
+
 XLA's CPU threads gain little on these small networks; to keep a core free,
 run it as `XLA_FLAGS='--xla_cpu_multi_thread_eigen=false' taskset -c 1 ...`.
 """
@@ -47,8 +50,7 @@ from il_jax.gymnasium_evaluation import (GYMNASIUM_IDS, make_env,
                                          run_episodes)
 from launch import reporting
 import launch
-
-_DEFAULTS = sac.SACConfig()
+from launch import config_flags
 
 _VERSION = flags.DEFINE_enum('version', 'v4', sorted(GYMNASIUM_IDS),
                              'Gymnasium Walker2d version to train in.')
@@ -65,39 +67,7 @@ _EVAL_EVERY = flags.DEFINE_integer('eval_every', 25_000,
                                    'Evaluate every this many env steps.')
 _EVAL_EPISODES = flags.DEFINE_integer(
     'eval_episodes', 10, 'Deterministic episodes per evaluation.')
-_POLICY_HIDDEN = flags.DEFINE_list(
-    'policy_hidden_sizes', [str(s) for s in _DEFAULTS.policy_hidden_sizes],
-    'Actor MLP hidden layer sizes.')
-_Q_HIDDEN = flags.DEFINE_list(
-    'q_hidden_sizes', [str(s) for s in _DEFAULTS.q_hidden_sizes],
-    'Critic MLP hidden layer sizes.')
-_ACTIVATION = flags.DEFINE_string('activation', _DEFAULTS.activation,
-                                  'Hidden activation.')
-_BATCH_SIZE = flags.DEFINE_integer('batch_size', _DEFAULTS.batch_size,
-                                   'Transitions per gradient step.')
-_POLICY_LR = flags.DEFINE_float('policy_learning_rate',
-                                _DEFAULTS.policy_learning_rate, 'Actor Adam.')
-_Q_LR = flags.DEFINE_float('q_learning_rate', _DEFAULTS.q_learning_rate,
-                           'Critic Adam.')
-_DISCOUNT = flags.DEFINE_float('discount', _DEFAULTS.discount, 'Discount.')
-_TAU = flags.DEFINE_float('tau', _DEFAULTS.tau, 'Target Polyak step.')
-
-
-def _config() -> sac.SACConfig:
-  try:
-    return sac.SACConfig(
-        policy_hidden_sizes=launch.parse_sizes('policy_hidden_sizes',
-                                                _POLICY_HIDDEN.value),
-        q_hidden_sizes=launch.parse_sizes('q_hidden_sizes',
-                                           _Q_HIDDEN.value),
-        activation=_ACTIVATION.value,
-        batch_size=_BATCH_SIZE.value,
-        policy_learning_rate=_POLICY_LR.value,
-        q_learning_rate=_Q_LR.value,
-        discount=_DISCOUNT.value,
-        tau=_TAU.value)
-  except ValueError as error:
-    raise app.UsageError(str(error)) from None
+_config = config_flags.define_config(sac.SACConfig)
 
 
 class ReplayBuffer:
@@ -156,7 +126,10 @@ def main(argv):
   if _LEARNING_STARTS.value < 0:
     raise app.UsageError(f'--learning_starts={_LEARNING_STARTS.value} is not '
                          'valid; expected a non-negative integer.')
-  config = _config()
+  try:
+    config = _config()
+  except ValueError as error:
+    raise app.UsageError(str(error)) from None
   version = _VERSION.value
   env, eval_env = make_env(version), make_env(version)
   obs_size = env.observation_space.shape[0]
@@ -188,9 +161,10 @@ def main(argv):
   settings = _settings()
   if os.path.exists(resume_path):
     (state, host, filled, mjdata, obs) = _load_resume(resume_path, state)
-    if host['settings'] != settings:
-      changed = sorted(k for k in settings
-                       if settings[k] != host['settings'].get(k))
+    # A setting the saved run does not record had its default there.
+    changed = sorted(k for k in settings if settings[k] != host[
+        'settings'].get(k, flags.FLAGS[k].default))
+    if changed:
       raise app.UsageError(
           f'{workdir} holds a run with other settings (differs in '
           f'{changed}); use a new --workdir or the same flags to resume.')
@@ -268,9 +242,8 @@ def main(argv):
 def _settings() -> dict:
   """Every flag that shapes the run except its length, as JSON values."""
   names = ('version', 'seed', 'learning_starts', 'updates_per_call',
-           'eval_every', 'eval_episodes', 'policy_hidden_sizes',
-           'q_hidden_sizes', 'activation', 'batch_size',
-           'policy_learning_rate', 'q_learning_rate', 'discount', 'tau')
+           'eval_every', 'eval_episodes',
+           *(field.name for field in dataclasses.fields(sac.SACConfig)))
   return {name: flags.FLAGS[name].value for name in names}
 
 

@@ -136,7 +136,7 @@ def test_a_checkpoint_of_another_run_is_not_restored(tmp_path):
 
 
 def test_checkpoints_without_datasets_keep_their_layout(tmp_path):
-  # launch/train_expert.py's PPO state has no dataset: no chunk directory.
+  # ppo_run's PPO state has no dataset: no chunk directory.
   checkpointer = Checkpointer(str(tmp_path))
   state = {'w': jnp.arange(4.0), 'n': jnp.asarray(3)}
   checkpointer.save(2, state)

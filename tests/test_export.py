@@ -56,12 +56,9 @@ def test_numpy_activations_match_flax():
         rtol=1e-5, atol=1e-6, err_msg=name)
 
 
-@pytest.mark.parametrize('activation, state_dependent_scale', [
-    ('swish', True), ('tanh', True), ('swish', False)])
-def test_ppo_expert_export_matches_policy_fn(tmp_path, activation,
-                                             state_dependent_scale):
-  spec = ppo_networks.PolicySpec(5, 3, (16, 8), activation,
-                                 state_dependent_scale)
+@pytest.mark.parametrize('activation', ['swish', 'tanh'])
+def test_ppo_expert_export_matches_policy_fn(tmp_path, activation):
+  spec = ppo_networks.PolicySpec(5, 3, (16, 8), activation)
   params = _random_expert(spec)
   prefix = str(tmp_path / 'expert')
   export.export_ppo_expert(prefix, spec, params,

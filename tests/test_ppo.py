@@ -11,7 +11,6 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 from il_jax import experts
@@ -24,6 +23,8 @@ from il_jax import evaluation
 from il_jax import numpy_policy
 from il_jax.experts import ppo
 from il_jax.experts import ppo_networks
+from il_jax.experts import ppo_run
+from launch import config_flags
 
 _TOY_ENV = 'tightrope'
 # A gentler rope than the default (whose mid-span instability needs far more
@@ -86,81 +87,6 @@ def test_gae_by_hand_with_truncation_and_termination():
   np.testing.assert_allclose(targets, advantages + values, rtol=1e-6)
 
 
-def test_masked_truncation_learns_nothing_from_the_truncated_step():
-  # The rollout of the test above: column 0's truncated step 1 now has
-  # advantage 0 and target its own value, and step 0 no longer sees it;
-  # column 1's termination is unaffected.
-  rewards, values, next_values, terminations, dones = _HAND_ROLLOUT
-  advantages, targets = ppo.compute_gae(
-      rewards, values, next_values, terminations, dones, 0.9, 0.8,
-      bootstrap_truncation=False)
-  np.testing.assert_allclose(
-      advantages, [[1.4, 2.12], [0.0, 1.0], [3.3, 3.3]], rtol=1e-6)
-  np.testing.assert_allclose(targets, advantages + values, rtol=1e-6)
-  assert float(targets[1, 0]) == float(values[1, 0])
-
-
-def _random_rollout(seed, shape=(12, 5)):
-  """rewards, values, next values, terminations, dones `[T, B]` (float32)
-  of a rollout whose next values continue into the following step's value
-  except where an episode ended, there the value of the state it reached."""
-  rng = np.random.default_rng(seed)
-  rewards, values = rng.normal(size=(2,) + shape).astype(np.float32)
-  bootstrap = rng.normal(size=shape[1:]).astype(np.float32)
-  ended = rng.random(shape) < 0.25
-  truncated = ended & (rng.random(shape) < 0.5)
-  next_values = np.concatenate([values[1:], bootstrap[None]])
-  next_values = np.where(ended, rng.normal(size=shape), next_values)
-  return (rewards, values, next_values.astype(np.float32),
-          (ended & ~truncated).astype(np.float32), ended.astype(np.float32))
-
-
-def test_vtrace_with_masked_truncation_equals_braxs_estimates():
-  # brax's PPO computes its advantages and value targets with this function;
-  # ours must agree with it exactly where set up as brax is.
-  from brax.training.agents.ppo import losses  # pylint: disable=g-import-not-at-top
-  rewards, values, next_values, terminations, dones = _random_rollout(2)
-  truncations = dones - terminations
-  brax_targets, brax_advantages = losses.compute_gae(
-      truncation=jnp.asarray(truncations), termination=jnp.asarray(
-          terminations), rewards=jnp.asarray(rewards),
-      values=jnp.asarray(values), bootstrap_value=jnp.asarray(next_values[-1]),
-      lambda_=0.95, discount=0.97)
-  for estimator in ppo.ADVANTAGE_ESTIMATORS:
-    advantages, targets = jax.jit(
-        ppo.compute_gae, static_argnums=(5, 6, 7, 8))(
-            rewards, values, next_values, terminations, dones, 0.97, 0.95,
-            False, estimator)
-    np.testing.assert_allclose(targets, brax_targets, atol=1e-5)
-    if estimator == 'vtrace':
-      np.testing.assert_allclose(advantages, brax_advantages, atol=1e-5)
-    else:  # GAE's advantages are a different estimate
-      assert np.max(np.abs(advantages - brax_advantages)) > 0.1
-
-
-def test_vtrace_advantages_lambda_weight_the_future_from_the_second_step():
-  rewards, values, next_values, terminations, dones = _random_rollout(3)
-  gae, targets = ppo.compute_gae(rewards, values, next_values, terminations,
-                                 dones, 0.97, 0.95)
-  vtrace, vtrace_targets = ppo.compute_gae(
-      rewards, values, next_values, terminations, dones, 0.97, 0.95,
-      estimator='vtrace')
-  np.testing.assert_array_equal(targets, vtrace_targets)
-  deltas = rewards + 0.97 * (1 - terminations) * next_values - values
-  following = np.concatenate([gae[1:], np.zeros_like(gae[:1])])
-  np.testing.assert_allclose(
-      vtrace, deltas + 0.97 * (1 - dones) * following, rtol=1e-5, atol=1e-5)
-  # With lambda = 1 both are the discounted return minus the value.
-  gae_one, _ = ppo.compute_gae(rewards, values, next_values, terminations,
-                               dones, 0.97, 1.0)
-  vtrace_one, _ = ppo.compute_gae(rewards, values, next_values, terminations,
-                                  dones, 0.97, 1.0, estimator='vtrace')
-  np.testing.assert_allclose(vtrace_one, gae_one, rtol=1e-5, atol=1e-5)
-  with pytest.raises(ValueError, match="estimator='td'"):
-    ppo.compute_gae(rewards, values, next_values, terminations, dones, 0.97,
-                    0.95, estimator='td')
-
-
 def test_gae_matches_reference_on_random_rollout():
   rng = np.random.default_rng(0)
   shape = (12, 5)
@@ -206,15 +132,7 @@ def test_running_stats_match_numpy_over_streamed_batches():
     (dict(total_env_steps=10), 'total_env_steps=10'),
     (dict(activation='sigmoidish'), 'sigmoidish'),
     (dict(policy_hidden_sizes=()), 'policy_hidden_sizes'),
-    (dict(target_kl=0.0), 'target_kl=0.0'),
     (dict(dual_clip=1.0), 'dual_clip=1.0'),
-    (dict(desired_kl=0.01), 'anneal_learning_rate=False'),
-    (dict(desired_kl=-0.01, anneal_learning_rate=False), 'desired_kl=-0.01'),
-    (dict(advantages_per_minibatch=True, num_minibatches=128),
-     'must divide num_envs'),
-    (dict(advantage_estimator='retrace'), 'retrace'),
-    (dict(policy_init_scale=0.0), 'policy_init_scale=0.0'),
-    (dict(adam_eps=0.0), 'adam_eps=0.0'),
 ])
 def test_config_names_bad_values(change, message):
   with pytest.raises(ValueError, match=message):
@@ -277,80 +195,6 @@ def test_training_improves_deterministic_return(trained, toy_env):
                              rtol=0.25, atol=0.1 * abs(expert - before))
 
 
-def test_state_independent_scale_is_one_parameter_shared_by_all_states():
-  dependent = ppo_networks.PolicySpec(4, 2, (8, 8))
-  independent = ppo_networks.PolicySpec(4, 2, (8, 8),
-                                        state_dependent_scale=False)
-  obs = jax.random.normal(jax.random.PRNGKey(1), (16, 4))
-  params = ppo_networks.policy_module(independent).init(
-      jax.random.PRNGKey(0), obs)
-  # Same layer names as the state-dependent network (so export and
-  # checkpoints read both alike), the last layer emitting loc only.
-  dependent_params = ppo_networks.policy_module(dependent).init(
-      jax.random.PRNGKey(0), obs)
-  assert set(params['params']) == set(dependent_params['params']) | {
-      'raw_scale'}
-  assert params['params']['Dense_2']['kernel'].shape == (8, 2)
-  params['params']['raw_scale'] = jnp.asarray([-1.0, 2.0])
-  logits = ppo_networks.policy_module(independent).apply(params, obs)
-  loc, scale = ppo_networks.split_logits(logits)
-  np.testing.assert_allclose(
-      scale, np.broadcast_to(jax.nn.softplus(jnp.asarray([-1.0, 2.0])) + 1e-3,
-                             (16, 2)), rtol=1e-6)
-  assert float(jnp.std(loc[:, 0])) > 0  # loc still depends on the state
-  # Both start at the same scale on average, softplus(0): exactly for the
-  # shared one, up to the small final layer's output for the other.
-  initial = ppo_networks.policy_module(independent).init(
-      jax.random.PRNGKey(0), obs)
-  _, initial_scale = ppo_networks.split_logits(
-      ppo_networks.policy_module(independent).apply(initial, obs))
-  np.testing.assert_allclose(initial_scale, math.log(2.0) + 1e-3, rtol=1e-6)
-  _, dependent_scale = ppo_networks.split_logits(
-      ppo_networks.policy_module(dependent).apply(dependent_params, obs))
-  np.testing.assert_allclose(jnp.mean(dependent_scale), math.log(2.0) + 1e-3,
-                             atol=0.02)
-  # Exports written before the option existed read as state-dependent.
-  assert ppo_networks.PolicySpec.from_dict(
-      {'observation_size': 4, 'action_size': 2, 'hidden_sizes': [8, 8],
-       'activation': 'swish'}) == dependent
-
-
-def test_policy_init_scale_scales_the_last_layer_alone(toy_env):
-  default = ppo.make_ppo(_TOY_CONFIG, toy_env).init(jax.random.PRNGKey(0))
-  full = ppo.make_ppo(dataclasses.replace(_TOY_CONFIG, policy_init_scale=1.0),
-                      toy_env).init(jax.random.PRNGKey(0))
-  layers, full_layers = (s.params['policy']['params'] for s in (default, full))
-  last = f'Dense_{len(_TOY_CONFIG.policy_hidden_sizes)}'
-  # The same draw, its standard deviation scaled by sqrt(1 / 0.01).
-  np.testing.assert_allclose(full_layers[last]['kernel'],
-                             10.0 * layers[last]['kernel'], rtol=1e-5)
-  for name in set(layers) - {last}:
-    chex.assert_trees_all_equal(layers[name], full_layers[name])
-  chex.assert_trees_all_equal(default.params['value'], full.params['value'])
-
-
-@pytest.mark.parametrize('changes', [
-    dict(state_dependent_scale=False), dict(advantages_per_minibatch=True),
-    dict(policy_init_scale=1.0), dict(bootstrap_truncation=False),
-    dict(advantage_estimator='vtrace'), dict(normalizer_before_sgd=True)])
-def test_opt_in_variants_learn_the_toy_task(toy_env, changes):
-  config = dataclasses.replace(_TOY_CONFIG, **changes)
-  trainer = ppo.make_ppo(config, toy_env)
-  key = jax.random.PRNGKey(0)
-  initial = trainer.init(jax.random.split(key)[0])
-  state, _ = jax.jit(ppo.make_train(config, toy_env))(key)
-  before, after, expert = _returns_before_after_expert(trainer, initial,
-                                                      state, toy_env)
-  print(f'{changes}: {before:.2f} -> {after:.2f} (expert {expert:.2f})')
-  assert after > before + 0.5 * (expert - before), (before, after, expert)
-  if not config.state_dependent_scale:
-    assert not trainer.policy_spec.state_dependent_scale
-    # The scale was learned (moved from its initial zero) as one parameter.
-    raw_scale = state.params['policy']['params']['raw_scale']
-    assert raw_scale.shape == (toy_env.action_size,)
-    assert float(jnp.max(jnp.abs(raw_scale))) > 0.05
-
-
 def test_dual_clip_bounds_a_negative_advantage_with_a_runaway_ratio():
   ratio = jnp.asarray([0.5, 1.1, 2.0, 300.0, 0.5, 1.1, 300.0])
   advantage = jnp.asarray([-1.0, -1.0, -1.0, -1.0, 1.0, 1.0, 1.0])
@@ -385,121 +229,16 @@ def test_closed_form_kl_matches_a_monte_carlo_estimate():
       ppo_networks.kl_divergence(logits_p, logits_p), 0.0, atol=1e-6)
 
 
-@pytest.mark.parametrize('rate, kl, expected', [
-    (1e-3, 0.05, 1e-3 / 1.5),   # above twice the target: slower
-    (1e-3, 0.002, 1.5e-3),      # below half of it: faster
-    (1e-3, 0.01, 1e-3),         # near it: kept
-    (1e-3, 0.0, 1e-3),          # before any step: kept
-    (1.2e-5, 0.05, 1e-5),       # never below 1e-5
-    (9e-3, 0.001, 1e-2),        # nor above 1e-2
-])
-def test_adaptive_learning_rate_steers_towards_the_desired_kl(rate, kl,
-                                                              expected):
-  np.testing.assert_allclose(
-      ppo.adapt_learning_rate(jnp.float32(rate), jnp.float32(kl), 0.01),
-      expected, rtol=1e-6)
-
-
-def test_adaptive_learning_rate_is_training_state(toy_env):
-  # Every minibatch but the first (KL 0) moves the rate, so one iteration
-  # takes it to a bound: the ceiling when any KL is below half the target,
-  # the floor when every KL is above twice it.
-  for desired_kl, bound in ((10.0, 1e-2), (1e-9, 1e-5)):
-    trainer = ppo.make_ppo(ppo.PPOConfig(**{
-        **vars(_TOY_CONFIG), 'anneal_learning_rate': False,
-        'desired_kl': desired_kl}), toy_env)
-    state, metrics = jax.jit(lambda key: trainer.iterate(trainer.init(key)))(
-        jax.random.PRNGKey(3))
-    rate = state.opt_state[1].hyperparams['learning_rate']
-    np.testing.assert_allclose(rate, bound, rtol=1e-6)
-    assert float(metrics['kl']) > 0.0
-
-
-def _one_iteration_state(toy_env, **changes):
-  """(state, metrics) after one PPO iteration of the toy config."""
-  trainer = ppo.make_ppo(
-      ppo.PPOConfig(**{**vars(_TOY_CONFIG), **changes}), toy_env)
-  return jax.jit(
-      lambda key: trainer.iterate(trainer.init(key)))(jax.random.PRNGKey(3))
-
-
-def _one_iteration(toy_env, **changes):
-  """(params, metrics) after one PPO iteration of the toy config."""
-  state, metrics = _one_iteration_state(toy_env, **changes)
-  return state.params, metrics
-
-
-def test_advantages_per_minibatch_equal_the_rollouts_for_the_first_update(
-    toy_env):
-  # One epoch of one minibatch: the only loss sees the rollout's own value
-  # network, so recomputing its advantages changes nothing but the order of
-  # the samples (no entropy bonus: its one-sample estimate depends on that
-  # order).
-  single = dict(update_epochs=1, num_minibatches=1, entropy_coef=0.0)
-  once, _ = _one_iteration(toy_env, **single)
-  recomputed, _ = _one_iteration(toy_env, advantages_per_minibatch=True,
-                                 **single)
-  chex.assert_trees_all_close(recomputed, once, rtol=1e-4, atol=1e-6)
-  # With more updates, later minibatches see a value network that has
-  # moved, so their advantages, and the run, differ.
-  several, _ = _one_iteration(toy_env, entropy_coef=0.0)
-  per_minibatch, _ = _one_iteration(toy_env, advantages_per_minibatch=True,
-                                    entropy_coef=0.0)
-  with pytest.raises(AssertionError):
-    chex.assert_trees_all_close(per_minibatch, several, rtol=1e-3)
-
-
-def test_an_unreachable_target_kl_changes_nothing(toy_env):
-  params, metrics = _one_iteration(toy_env)
-  with_target, target_metrics = _one_iteration(toy_env, target_kl=1e9)
-  # The masked update compiles differently, so equal up to rounding.
-  chex.assert_trees_all_close(with_target, params, rtol=1e-5, atol=1e-6)
-  assert float(target_metrics['update_fraction']) == 1.0
-  assert float(metrics['update_fraction']) == 1.0
-
-
-def test_a_tiny_target_kl_stops_after_the_first_update(toy_env):
-  # The first minibatch sees the rollout policy itself (KL exactly 0), so
-  # it is the only update under any positive target the next one exceeds.
-  e, m = _TOY_CONFIG.update_epochs, _TOY_CONFIG.num_minibatches
-  params, metrics = _one_iteration(toy_env, target_kl=1e-12)
-  assert float(metrics['update_fraction']) == pytest.approx(1.0 / (e * m))
-  # Equal to a run that only had that update to make.
-  one_epoch, _ = _one_iteration(toy_env, target_kl=1e-12, update_epochs=1)
-  chex.assert_trees_all_equal(params, one_epoch)
-  full, _ = _one_iteration(toy_env)
-  with pytest.raises(AssertionError):
-    chex.assert_trees_all_close(params, full)
-
-
-def test_a_normalizer_merged_before_sgd_moves_the_first_minibatch(toy_env):
-  # Merged after the update, the first minibatch sees the rollout policy
-  # itself (KL exactly 0), so a tiny target KL lets that update alone run.
-  # Merged before it, the rollout's observations are normalised afresh, the
-  # policy has already moved, and not even the first update runs.
-  e, m = _TOY_CONFIG.update_epochs, _TOY_CONFIG.num_minibatches
-  after_state, after = _one_iteration_state(toy_env, target_kl=1e-12)
-  before_state, before = _one_iteration_state(toy_env, target_kl=1e-12,
-                                              normalizer_before_sgd=True)
-  assert float(after['update_fraction']) == pytest.approx(1.0 / (e * m))
-  assert float(before['update_fraction']) == 0.0
-  initial = ppo.make_ppo(_TOY_CONFIG, toy_env).init(jax.random.PRNGKey(3))
-  chex.assert_trees_all_equal(before_state.params, initial.params)
-  # Either way the iteration ends with the same statistics.
-  chex.assert_trees_all_equal(after_state.obs_stats, before_state.obs_stats)
-
-
-def test_adam_eps_reaches_the_optimizer(toy_env):
-  # Adam's step is g / (sqrt(v) + eps): an eps far above every gradient
-  # shrinks the steps in proportion, so the parameters barely move.
-  initial = ppo.make_ppo(_TOY_CONFIG, toy_env).init(
-      jax.random.PRNGKey(3)).params
-
-  def moved(params):
-    return float(optax.tree.norm(jax.tree.map(jnp.subtract, params, initial)))
-  default, _ = _one_iteration(toy_env)
-  huge, _ = _one_iteration(toy_env, adam_eps=1e6)
-  assert moved(huge) < 1e-3 * moved(default), (moved(huge), moved(default))
+def test_policy_spec_reads_exports_that_record_a_state_dependent_scale():
+  spec = ppo_networks.PolicySpec(4, 2, (8, 8))
+  saved = {'observation_size': 4, 'action_size': 2, 'hidden_sizes': [8, 8],
+           'activation': 'swish'}
+  assert ppo_networks.PolicySpec.from_dict(saved) == spec
+  assert ppo_networks.PolicySpec.from_dict(
+      {**saved, 'state_dependent_scale': True}) == spec
+  with pytest.raises(ValueError, match='state_dependent_scale=False'):
+    ppo_networks.PolicySpec.from_dict(
+        {**saved, 'state_dependent_scale': False})
 
 
 def test_policy_fn_is_deterministic_jittable_and_batched(trained, toy_env):
@@ -594,6 +333,33 @@ def test_launcher_resumes_exactly_and_exports(tmp_path, toy_env):
   assert numpy_fn.description['env']['name'] == _TOY_ENV
 
 
+def test_run_reports_each_row_it_writes_and_returns_the_card(tmp_path,
+                                                            toy_env):
+  config = ppo.PPOConfig(
+      total_env_steps=32 * 8 * 4, num_envs=32, unroll_length=8,
+      num_minibatches=2, update_epochs=2, policy_hidden_sizes=(16,),
+      value_hidden_sizes=(16,), num_eval_envs=4)
+  rows, messages = [], []
+  workdir = str(tmp_path / 'run')
+  card = ppo_run.run(config, toy_env, workdir, env_name=_TOY_ENV,
+                     env_options=_TOY_ENV_OPTIONS, iterations_per_call=2,
+                     eval_every=0, progress_fn=rows.append,
+                     report=messages.append)
+  # As text: a row's Train_AverageReturn is NaN before any episode ended.
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    assert [json.dumps(row) for row in rows] == f.read().splitlines()
+  assert [row['iteration'] for row in rows] == [2, 4]
+  assert 'Eval_AverageReturn' in rows[-1] and 'Eval_AverageReturn' not in (
+      rows[0])
+  with open(os.path.join(workdir, 'expert', 'card.json')) as f:
+    assert json.load(f) == json.loads(json.dumps(card))
+  assert card['env_options'] == _TOY_ENV_OPTIONS and card['finished']
+  assert messages[-1].startswith('exported the best policy (iteration 4)')
+  with pytest.raises(ValueError, match='iterations_per_call=0'):
+    ppo_run.run(config, toy_env, workdir, env_name=_TOY_ENV,
+                iterations_per_call=0)
+
+
 def test_launcher_stops_at_the_wallclock_limit_and_resumes_to_the_same_end(
     tmp_path):
   from launch import train_expert  # pylint: disable=g-import-not-at-top
@@ -628,6 +394,21 @@ def test_launcher_stops_at_the_wallclock_limit_and_resumes_to_the_same_end(
   chex.assert_trees_all_close(resumed, straight, rtol=1e-6, atol=1e-6)
 
 
+def test_launcher_flags_are_the_config_fields_with_their_defaults():
+  from launch import train_expert  # pylint: disable=g-import-not-at-top
+  if not flags.FLAGS.is_parsed():
+    flags.FLAGS(['test'])
+  docs = config_flags.field_docs(ppo.PPOConfig)
+  for field in dataclasses.fields(ppo.PPOConfig):
+    assert flags.FLAGS[field.name].help.startswith(docs[field.name])
+  assert train_expert._config() == ppo.PPOConfig()  # pylint: disable=protected-access
+  with flagsaver.flagsaver(dual_clip=3.0, policy_hidden_sizes=['16', '8'],
+                           normalize_advantages=False):
+    assert train_expert._config() == ppo.PPOConfig(  # pylint: disable=protected-access
+        dual_clip=3.0, policy_hidden_sizes=(16, 8),
+        normalize_advantages=False)
+
+
 def test_launcher_refuses_a_non_positive_wallclock_limit(tmp_path):
   from launch import train_expert  # pylint: disable=g-import-not-at-top
   if not flags.FLAGS.is_parsed():
@@ -639,7 +420,7 @@ def test_launcher_refuses_a_non_positive_wallclock_limit(tmp_path):
 
 
 class _FakeState(NamedTuple):
-  """What `train_expert.BestPolicy` reads of a PPO `TrainingState`."""
+  """What `ppo_run.BestPolicy` reads of a `ppo.PPOState`."""
   iteration: int
   env_steps: int
   params: dict
@@ -654,8 +435,7 @@ def _fake_state(iteration: int) -> _FakeState:
 
 
 def test_best_policy_keeps_the_first_highest_evaluation():
-  from launch import train_expert  # pylint: disable=g-import-not-at-top
-  best = train_expert.BestPolicy.before_any_evaluation(
+  best = ppo_run.BestPolicy.before_any_evaluation(
       ppo.export(_fake_state(0)), {'Eval_AverageReturn': 0.0,
                                    'Eval_StdReturn': 0.0})
   assert best.eval_return == -np.inf

@@ -2,8 +2,9 @@
 `resolve(expert, env)` any expert a run names), and
 `load_stochastic(name)` a noisy `expert_fn(obs, key)`;
 `collect_demonstrations` rolls an expert out into an on-device dataset; PPO
-(`ppo`, `ppo_networks`; on an accelerator, in MJX) and SAC (`sac`; on a CPU,
-in Gymnasium) train experts for environments without one."""
+(`ppo`, `ppo_networks`, and `ppo_run` for a resumable run that exports an
+expert; on an accelerator, in MJX) and SAC (`sac`; on a CPU, in Gymnasium)
+train experts for environments without one."""
 
 from il_jax.experts.demonstrations import collect_demonstrations
 from il_jax.experts.registry import export_directory

@@ -4,43 +4,24 @@
 run (vmapped rollouts, GAE, clipped-surrogate updates over shuffled
 minibatches, running observation normalisation) is nested `lax.scan`s in one
 compiled program. `make_ppo(config, env)` exposes the same pieces
-(`init`, `iterate`, `evaluate`) for a host loop that prints progress and
-writes checkpoints (`launch/train_expert.py`). The trained policy becomes an
+(`init`, `iterate`, `evaluate`) for a host loop that reports progress and
+writes checkpoints (`ppo_run.run`). The trained policy becomes an
 expert with `export(state)` and `ppo_networks.make_policy_fn`.
 
-Why not a library. brax's own PPO calls `jax.device_put_replicated`, which
-jax removed (0.10.2, our CPU line, already lacks it); `launch/ppo_vs_brax.py`
-runs it through a shim, as a reference to compare this module with. We tried
-rejax 0.1.3, the maintained pure-JAX RL library with a brax adapter, in a
-throwaway virtual environment with jax 0.10.2, brax 0.14.2 and a
-brax-interface environment (`inverted_pendulum`, 16 envs): it fails before
-its first update. With the
-gymnax its requirements resolve to (1.0.1), gymnax's `step` asks the brax
-`State` for a `time` field it does not have; with an older gymnax (0.0.8),
-gymnax calls `jax.tree_map`, which jax 0.10 removed. Even working, it treats
-every `done` as terminal (no bootstrapping at time-limit truncation), adds its
-own auto-reset on top of ours, and wants gymnax-style `(key, state, action,
-params)` environments. Adapting it would cost more than this module, which is
-tested against independent references in `tests/test_ppo.py`.
+Shapes. A rollout is `[T, B, ...]` (`unroll_length`, `num_envs`; see
+`PPOTransition`); an update epoch shuffles its `T * B` transitions into
+`num_minibatches` minibatches of `[T * B / num_minibatches, ...]`.
 
-Stability. Three standard guards against a policy update running away are
-opt-in: `dual_clip` (bounds the surrogate of a negative advantage, so that
-one sample with a huge ratio cannot carry a minibatch's gradient),
-`desired_kl` (rsl_rl's KL-adaptive learning rate) and `target_kl` (skips an
-iteration's remaining updates past a KL). RESULTS.md ("PPO's late collapse")
-traces a collapse of the matched-settings run to the first of those failure
-modes and measures each guard. More options came from the search for the
-cause, and none is shown to be a guard on its own (RESULTS.md, 5 seeds;
-all of brax's together match brax's PPO): one learned
-action scale per dimension instead of a network output
-(`state_dependent_scale=False`), and six of brax's choices: its minibatches
-(`advantages_per_minibatch`: whole environment segments whose advantages
-the current critic recomputes), its full-scale initialisation of the
-policy's last layer (`policy_init_scale=1`), its V-trace advantages
-(`advantage_estimator='vtrace'`), its masked truncation
-(`bootstrap_truncation=False`), its normaliser update before the SGD
-(`normalizer_before_sgd`) and its Adam epsilon (`adam_eps=1e-8`);
-`launch/ppo_vs_brax.py` lists what is still unmatched.
+Why our own. Neither brax's PPO nor rejax runs on our jax line with our
+brax-interface environments and time-limit bootstrapping (RESULTS.md, "PPO
+against brax's PPO"); this module is tested against independent references
+in `tests/test_ppo.py`.
+
+Stability. `dual_clip` bounds the surrogate of a negative advantage, so
+that one sample with a huge ratio cannot carry a minibatch's gradient; it is
+off by default, and `dual_clip=3` is the recipe on Walker2d, where without
+it the deterministic return can collapse late in a run (RESULTS.md, "PPO's
+late collapse").
 
 Truncation. At a step where an episode ends, a `wrap`-ped environment's `obs`
 already belongs to the next episode; the value target at a time-limit
@@ -59,11 +40,14 @@ from brax.envs.base import Env, State
 from flax import struct
 
 from il_jax import envs, evaluation, rollout
-from il_jax.envs.validation import (check_choice, check_fraction,
-                                    check_layer_sizes, check_non_negative,
-                                    check_positive)
+from il_jax.envs.validation import (check_fraction, check_layer_sizes,
+                                    check_non_negative, check_positive)
 from il_jax.experts import ppo_networks
 from il_jax.types import Metrics, Params, PRNGKey
+
+# Adam's epsilon: larger than optax's default (1e-8), as purejaxrl and CleanRL
+# use; it bounds a step where the second-moment estimate is tiny.
+_ADAM_EPS = 1e-5
 
 # Training metrics that are extremes, with the reduction that keeps them
 # extremes over minibatches (and over iterations, for a host loop); every
@@ -78,72 +62,62 @@ class PPOConfig:
 
   One iteration collects `num_envs * unroll_length` transitions, then makes
   `update_epochs` passes over them in `num_minibatches` shuffled minibatches.
+
+  Attributes:
+    total_env_steps: environment steps to train for.
+    num_envs: parallel training environments.
+    unroll_length: steps per environment per iteration.
+    num_minibatches: minibatches per epoch; divides num_envs *
+      unroll_length.
+    update_epochs: passes over each rollout.
+    episode_length: the time limit; None: the environment's
+      `default_episode_length` (1000 if it has none).
+    action_repeat: environment steps per action.
+    learning_rate: Adam's learning rate (the start of the decay when
+      annealed).
+    anneal_learning_rate: decay the learning rate linearly to 0 over the run.
+    max_grad_norm: the global gradient-norm clip.
+    discount: the discount factor.
+    gae_lambda: GAE's lambda.
+    clip_epsilon: PPO's ratio clip.
+    dual_clip: for a negative advantage the surrogate is bounded below by
+      this times the advantage (dual-clip PPO, Ye et al. 2020; > 1), so a
+      sample whose ratio has grown past it stops contributing gradient,
+      which without it grows with the ratio, unbounded; None: off.
+    value_coef: the value loss's weight.
+    entropy_coef: the entropy bonus's weight.
+    reward_scaling: multiplies rewards for learning.
+    normalize_observations: a running mean/variance observation normaliser;
+      a rollout is merged into it after the update on that rollout, so the
+      update normalises as the rollout did and its first minibatch's ratio
+      is exactly 1.
+    normalize_advantages: standardise the advantages of each minibatch.
+    policy_hidden_sizes: the policy MLP's hidden layer sizes.
+    value_hidden_sizes: the value MLP's hidden layer sizes.
+    activation: the hidden activation, a name in
+      `il_jax.policies.base.ACTIVATIONS`.
+    num_eval_envs: episodes per deterministic evaluation.
   """
   total_env_steps: int = 100_000_000
   num_envs: int = 4096
   unroll_length: int = 20
   num_minibatches: int = 8
   update_epochs: int = 4
-  # None: the environment's `default_episode_length` (1000 if it has none).
   episode_length: int | None = None
   action_repeat: int = 1
   learning_rate: float = 3e-4
   anneal_learning_rate: bool = True
-  # None: the learning rate is `learning_rate`, annealed or not. Otherwise it
-  # starts there and adapts before every minibatch step to keep the policy's
-  # KL from the rollout policy near this, as rsl_rl's 'adaptive' schedule
-  # does (see `adapt_learning_rate`); needs `anneal_learning_rate=False`.
-  desired_kl: float | None = None
   max_grad_norm: float = 1.0
-  # Adam's epsilon (brax's PPO: optax's default, 1e-8).
-  adam_eps: float = 1e-5
-  # None: every minibatch update runs. Otherwise an iteration's remaining
-  # updates are skipped once a minibatch's approximate KL from the behaviour
-  # policy, measured before its step, exceeds this (CleanRL's and SB3's
-  # `target_kl`, checked per minibatch as SB3 does). Skipped updates do not
-  # advance the learning-rate schedule.
-  target_kl: float | None = None
   discount: float = 0.99
   gae_lambda: float = 0.95
   clip_epsilon: float = 0.2
-  # Dual clip (Ye et al. 2020): for a negative advantage the surrogate is
-  # bounded below by `dual_clip * advantage`, so a sample whose ratio has
-  # grown past `dual_clip` stops contributing gradient. Without it such a
-  # sample's gradient grows with its ratio, unbounded; None: off.
   dual_clip: float | None = None
   value_coef: float = 0.5
   entropy_coef: float = 1e-3
   reward_scaling: float = 1.0
   normalize_observations: bool = True
-  # False: a rollout is merged into the observation statistics after the
-  # update on it, so the update sees the normalisation the rollout used and
-  # its first minibatch's ratio is exactly 1. True: before the update, as
-  # brax's PPO does (without its adaptive-KL schedule); the update then
-  # normalises the rollout's observations differently from the rollout.
-  normalizer_before_sgd: bool = False
   normalize_advantages: bool = True
-  # False: advantages and value targets are computed once per iteration with
-  # the rollout's values, and minibatches are shuffled transitions
-  # (purejaxrl, CleanRL). True: minibatches are whole environment segments
-  # `[unroll_length, num_envs / num_minibatches]`, and each minibatch's loss
-  # recomputes them with the current value network (brax's PPO); needs
-  # `num_minibatches` to divide `num_envs`.
-  advantages_per_minibatch: bool = False
-  # True: a time-limit truncation bootstraps from the value of the state it
-  # reached. False: its TD error is masked (advantage 0, value target its own
-  # value), as brax's PPO does for environments that set no `time_out`.
-  bootstrap_truncation: bool = True
-  # How the policy's advantages are estimated (`compute_gae`): 'gae', or
-  # 'vtrace', brax's PPO's; the value targets are lambda-returns either way.
-  advantage_estimator: str = 'gae'
   policy_hidden_sizes: tuple[int, ...] = (256, 256)
-  # False: one learned action scale per dimension, shared by all states
-  # (`ppo_networks.PolicySpec.state_dependent_scale`), which cannot shrink in
-  # a few states alone.
-  state_dependent_scale: bool = True
-  # Fan-in variance scale of the policy's last layer at initialisation
-  # (`ppo_networks.POLICY_INIT_SCALE`; brax's PPO: 1, like its other layers).
-  policy_init_scale: float = ppo_networks.POLICY_INIT_SCALE
   value_hidden_sizes: tuple[int, ...] = (256, 256, 256)
   activation: str = 'swish'
   num_eval_envs: int = 64
@@ -156,22 +130,11 @@ class PPOConfig:
     if self.episode_length is not None:
       check_positive('episode_length', self.episode_length, integer=True)
     for name in ('learning_rate', 'max_grad_norm', 'clip_epsilon',
-                 'reward_scaling', 'policy_init_scale', 'adam_eps'):
+                 'reward_scaling'):
       check_positive(name, getattr(self, name))
-    if self.target_kl is not None:
-      check_positive('target_kl', self.target_kl)
-    if self.desired_kl is not None:
-      check_positive('desired_kl', self.desired_kl)
-      if self.anneal_learning_rate:
-        raise ValueError(
-            f'desired_kl={self.desired_kl} adapts the learning rate, which '
-            'anneal_learning_rate=True would also schedule; set '
-            'anneal_learning_rate=False to use it.')
     if self.dual_clip is not None and self.dual_clip <= 1.0:
       raise ValueError(f'dual_clip={self.dual_clip} is not valid; expected a '
                        'number greater than 1 (or None).')
-    check_choice('advantage_estimator', self.advantage_estimator,
-                 ADVANTAGE_ESTIMATORS)
     for name in ('discount', 'gae_lambda'):
       check_fraction(name, getattr(self, name))
     for name in ('value_coef', 'entropy_coef'):
@@ -182,11 +145,6 @@ class PPOConfig:
           f'num_minibatches={self.num_minibatches} does not divide the batch '
           f'num_envs * unroll_length = {self.num_envs} * {self.unroll_length}'
           f' = {batch}.')
-    if self.advantages_per_minibatch and self.num_envs % self.num_minibatches:
-      raise ValueError(
-          f'advantages_per_minibatch=True splits the {self.num_envs} '
-          f'environments into num_minibatches={self.num_minibatches} groups; '
-          'it must divide num_envs.')
     if self.total_env_steps < self.env_steps_per_iteration:
       raise ValueError(
           f'total_env_steps={self.total_env_steps} is less than one '
@@ -208,7 +166,7 @@ class PPOConfig:
 
 
 @struct.dataclass
-class TrainingState:
+class PPOState:
   """Everything a run needs to continue; checkpointing it resumes exactly.
 
   Attributes:
@@ -229,7 +187,7 @@ class TrainingState:
   env_steps: jax.Array
 
 
-class Transition(NamedTuple):
+class PPOTransition(NamedTuple):
   """One rollout step for a batch of environments; every field is `[B, ...]`.
 
   Stacked by the rollout scan into `[T, B, ...]`.
@@ -241,7 +199,6 @@ class Transition(NamedTuple):
   value: jax.Array        # [B], V(obs)
   reward: jax.Array       # [B], scaled reward
   next_value: jax.Array   # [B], V of the state the step reached
-  next_obs: jax.Array     # [B, obs_size], the observation of that state
   termination: jax.Array  # [B], 1 where the step reached a terminal state
   done: jax.Array         # [B], 1 where the episode ended (either way)
 
@@ -250,27 +207,23 @@ class PPO(NamedTuple):
   """The pieces of a PPO run, for host loops; all are pure and jittable.
 
   Attributes:
-    init: `init(key) -> TrainingState`.
+    init: `init(key) -> PPOState`.
     iterate: `iterate(state) -> (state, metrics)`, one rollout and update.
     evaluate: `evaluate(state, key) -> metrics`, the deterministic policy's
       return over `config.num_eval_envs` full episodes.
     policy_spec: the policy network's `PolicySpec`, for `make_policy_fn`.
     config: the config, with `episode_length` filled in.
   """
-  init: Callable[[PRNGKey], TrainingState]
-  iterate: Callable[[TrainingState], tuple[TrainingState, Metrics]]
-  evaluate: Callable[[TrainingState, PRNGKey], Metrics]
+  init: Callable[[PRNGKey], PPOState]
+  iterate: Callable[[PPOState], tuple[PPOState, Metrics]]
+  evaluate: Callable[[PPOState, PRNGKey], Metrics]
   policy_spec: ppo_networks.PolicySpec
   config: PPOConfig
 
 
-ADVANTAGE_ESTIMATORS = ('gae', 'vtrace')
-
-
 def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
                 terminations: jax.Array, dones: jax.Array, discount: float,
-                gae_lambda: float, bootstrap_truncation: bool = True,
-                estimator: str = 'gae') -> tuple[jax.Array, jax.Array]:
+                gae_lambda: float) -> tuple[jax.Array, jax.Array]:
   """Generalised advantage estimation over a rollout, truncation-aware.
 
   `delta_t = r_t + discount * (1 - term_t) * next_values_t - values_t` and
@@ -278,16 +231,6 @@ def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
   `A_T = 0` past the rollout's end. Since `next_values` is the value of the
   state each transition reached, a truncated step bootstraps from it while a
   terminal one does not, and no advantage leaks across an episode boundary.
-  With `bootstrap_truncation=False`, the delta of a truncated step (done but
-  not terminal) is 0 instead, so its advantage is 0 and its target its own
-  value: brax's masking, which learns nothing from that step.
-
-  The value targets are always the lambda-returns `A_t + values_t`. With
-  `estimator='vtrace'` the advantages are instead those of on-policy V-trace
-  (IMPALA's, with trace coefficient lambda, as brax's PPO computes them):
-  `r_t + discount * (1 - term_t) * target_{t+1} - values_t`, i.e.
-  `delta_t + discount * (1 - done_t) * A_{t+1}`, lambda-weighting the future
-  from the second step on where GAE does from the first.
 
   Args:
     rewards: `[T, ...]`.
@@ -297,20 +240,14 @@ def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
     dones: `[T, ...]`, 1 where the episode ended (terminated or truncated).
     discount: the discount factor gamma.
     gae_lambda: GAE's lambda.
-    bootstrap_truncation: whether truncated steps bootstrap (see above).
-    estimator: one of `ADVANTAGE_ESTIMATORS`, 'gae' or 'vtrace' (see above).
 
   Returns:
     (advantages, value targets), each `[T, ...]`; targets = advantages +
     values.
   """
-  check_choice('estimator', estimator, ADVANTAGE_ESTIMATORS)
   continues = 1.0 - terminations.astype(rewards.dtype)
   episode_continues = 1.0 - dones.astype(rewards.dtype)
   deltas = rewards + discount * continues * next_values - values
-  if not bootstrap_truncation:
-    # Truncated: done (the episode does not continue) yet not terminal.
-    deltas = deltas * (1.0 - continues * (1.0 - episode_continues))
   decay = discount * gae_lambda * episode_continues
 
   def backward(advantage, step):
@@ -320,12 +257,7 @@ def compute_gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array,
 
   _, advantages = jax.lax.scan(
       backward, jnp.zeros_like(deltas[0]), (deltas, decay), reverse=True)
-  targets = advantages + values
-  if estimator == 'vtrace':
-    following = jnp.concatenate(
-        [advantages[1:], jnp.zeros_like(advantages[:1])], axis=0)
-    advantages = deltas + discount * episode_continues * following
-  return advantages, targets
+  return advantages, advantages + values
 
 
 def clipped_surrogate(ratio: jax.Array, advantage: jax.Array,
@@ -354,34 +286,6 @@ def clipped_surrogate(ratio: jax.Array, advantage: jax.Array,
                    jnp.maximum(surrogate, dual_clip * advantage), surrogate)
 
 
-# rsl_rl's adaptive schedule: the factor and the bounds it keeps the rate in.
-_LR_FACTOR = 1.5
-_MIN_LEARNING_RATE = 1e-5
-_MAX_LEARNING_RATE = 1e-2
-
-
-def adapt_learning_rate(learning_rate: jax.Array, kl: jax.Array,
-                        desired_kl: float) -> jax.Array:
-  """The next learning rate of the KL-adaptive schedule (rsl_rl's).
-
-  Divided by 1.5 when `kl > 2 * desired_kl`, multiplied by 1.5 when
-  `0 < kl < desired_kl / 2`, otherwise kept; always within [1e-5, 1e-2].
-  Measured before each minibatch step, so one step's overshoot slows the
-  next ones instead of compounding with them.
-
-  Args:
-    learning_rate: scalar, the current rate.
-    kl: scalar, the mean KL of the current policy from the rollout policy.
-    desired_kl: the KL to keep near.
-  """
-  # A KL of exactly 0 is an iteration's first minibatch, before any step:
-  # no evidence that the rate is too low.
-  rate = jnp.where(kl > 2.0 * desired_kl, learning_rate / _LR_FACTOR,
-                   jnp.where((kl > 0.0) & (kl < 0.5 * desired_kl),
-                             learning_rate * _LR_FACTOR, learning_rate))
-  return jnp.clip(rate, _MIN_LEARNING_RATE, _MAX_LEARNING_RATE)
-
-
 def _episode_length(config: PPOConfig, env: Env) -> int:
   if config.episode_length is not None:
     return config.episode_length
@@ -394,11 +298,10 @@ def policy_spec(config: PPOConfig, env: Env) -> ppo_networks.PolicySpec:
       observation_size=env.observation_size,
       action_size=env.action_size,
       hidden_sizes=config.policy_hidden_sizes,
-      activation=config.activation,
-      state_dependent_scale=config.state_dependent_scale)
+      activation=config.activation)
 
 
-def export(state: TrainingState) -> ppo_networks.ExpertParams:
+def export(state: PPOState) -> ppo_networks.ExpertParams:
   """The trained policy's parameters and normaliser, for `make_policy_fn`."""
   return ppo_networks.ExpertParams(
       policy=state.params['policy'], obs_stats=state.obs_stats)
@@ -416,7 +319,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
   config = dataclasses.replace(config, episode_length=episode_length)
   train_env = envs.wrap(env, episode_length, config.action_repeat)
   spec = policy_spec(config, env)
-  policy_net = ppo_networks.policy_module(spec, config.policy_init_scale)
+  policy_net = ppo_networks.policy_module(spec)
   value_net = ppo_networks.value_module(config.value_hidden_sizes,
                                         config.activation)
 
@@ -427,23 +330,18 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
                                           num_updates)
   else:
     learning_rate = config.learning_rate
-  if config.desired_kl is None:
-    adam = optax.adam(learning_rate, eps=config.adam_eps)
-  else:
-    # The learning rate lives in the optimiser state, so it is checkpointed.
-    adam = optax.inject_hyperparams(optax.adam)(
-        learning_rate=learning_rate, eps=config.adam_eps)
   optimizer = optax.chain(
-      optax.clip_by_global_norm(config.max_grad_norm), adam)
+      optax.clip_by_global_norm(config.max_grad_norm),
+      optax.adam(learning_rate, eps=_ADAM_EPS))
 
-  def init(key: PRNGKey) -> TrainingState:
+  def init(key: PRNGKey) -> PPOState:
     policy_key, value_key, env_key, run_key = jax.random.split(key, 4)
     dummy_obs = jnp.zeros((1, env.observation_size))
     params = {
         'policy': policy_net.init(policy_key, dummy_obs),
         'value': value_net.init(value_key, dummy_obs),
     }
-    return TrainingState(
+    return PPOState(
         params=params,
         opt_state=optimizer.init(params),
         obs_stats=ppo_networks.init_running_stats(env.observation_size),
@@ -457,7 +355,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     obs = ppo_networks.normalize(obs_stats, obs)
     return jnp.squeeze(value_net.apply(params['value'], obs), -1)
 
-  def collect(state: TrainingState, key: PRNGKey):
+  def collect(state: PPOState, key: PRNGKey):
     """`unroll_length` steps of all environments with the sampling policy,
     continuing from `state.env_state`."""
 
@@ -476,7 +374,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     pre_tanh, log_prob, logits = steps.record
     done = steps.done.astype(jnp.float32)
     truncation = steps.episode.truncated.astype(jnp.float32)
-    trajectory = Transition(
+    trajectory = PPOTransition(
         obs=steps.obs,
         pre_tanh=pre_tanh,
         log_prob=log_prob,
@@ -484,27 +382,16 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
         value=value_fn(state.params, state.obs_stats, steps.obs),
         reward=steps.reward * config.reward_scaling,
         next_value=value_fn(state.params, state.obs_stats, steps.final_obs),
-        next_obs=steps.final_obs,
         termination=done * (1.0 - truncation),
         done=done)
     return env_state, (trajectory, steps.episode)
 
   def loss_fn(params, obs_stats, batch, key):
-    """Clipped-surrogate, value and entropy losses on a minibatch: `[N]`
-    transitions with their advantages and targets, or, with
-    `advantages_per_minibatch`, segments `[T, N / T]` and two Nones (every
-    loss and metric is a mean or extreme over all of the minibatch's axes)."""
+    """Clipped-surrogate, value and entropy losses on a minibatch of `[N]`
+    transitions with their advantages and targets."""
     transition, advantage, target = batch
     obs = ppo_networks.normalize(obs_stats, transition.obs)
     value = jnp.squeeze(value_net.apply(params['value'], obs), -1)
-    if config.advantages_per_minibatch:
-      # The value loss's own forward pass; no gradient flows through GAE.
-      advantage, target = jax.lax.stop_gradient(compute_gae(
-          transition.reward, value,
-          value_fn(params, obs_stats, transition.next_obs),
-          transition.termination, transition.done, config.discount,
-          config.gae_lambda, config.bootstrap_truncation,
-          config.advantage_estimator))
     logits = policy_net.apply(params['policy'], obs)
     log_ratio = (ppo_networks.pre_tanh_log_prob(logits, transition.pre_tanh) -
                  transition.log_prob)
@@ -525,7 +412,8 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
         'entropy': entropy,
         # (r - 1) - log r: a non-negative, low-variance KL estimate.
         'approx_kl': jnp.mean((ratio - 1.0) - log_ratio),
-        # The same KL in closed form, per state: what `desired_kl` steers.
+        # The same KL in closed form, per state: exact where `approx_kl` is
+        # a noisy one-sample estimate.
         'kl': jnp.mean(ppo_networks.kl_divergence(transition.logits, logits)),
         'clip_fraction': jnp.mean(
             (jnp.abs(ratio - 1.0) > config.clip_epsilon).astype(jnp.float32)),
@@ -540,78 +428,46 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     }
 
   def update_minibatch(carry, minibatch):
-    params, opt_state, obs_stats, key, stopped = carry
+    params, opt_state, obs_stats, key = carry
     key, loss_key = jax.random.split(key)
     grads, aux = jax.grad(loss_fn, has_aux=True)(params, obs_stats, minibatch,
                                                  loss_key)
-    if config.desired_kl is not None:
-      clip_state, adam_state = opt_state
-      rate = adapt_learning_rate(adam_state.hyperparams['learning_rate'],
-                                 jax.lax.stop_gradient(aux['kl']),
-                                 config.desired_kl)
-      opt_state = (clip_state, adam_state._replace(
-          hyperparams={**adam_state.hyperparams, 'learning_rate': rate}))
-      aux['learning_rate'] = rate
-    updates, new_opt_state = optimizer.update(grads, opt_state, params)
-    new_params = optax.apply_updates(params, updates)
-    if config.target_kl is None:
-      params, opt_state = new_params, new_opt_state
-      applied = jnp.ones((), jnp.float32)
-    else:
-      stopped = stopped | (aux['approx_kl'] > config.target_kl)
-      params, opt_state = jax.tree.map(
-          lambda new, old: jnp.where(stopped, old, new),
-          (new_params, new_opt_state), (params, opt_state))
-      applied = 1.0 - stopped.astype(jnp.float32)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    params = optax.apply_updates(params, updates)
     aux['grad_norm'] = optax.tree.norm(grads)
-    aux['update_fraction'] = applied
-    return (params, opt_state, obs_stats, key, stopped), aux
+    return (params, opt_state, obs_stats, key), aux
 
   def update_epoch(carry, batch):
     """One pass over the rollout `batch` (`[T, B, ...]` leaves)."""
-    params, opt_state, obs_stats, key, stopped = carry
+    params, opt_state, obs_stats, key = carry
     key, perm_key = jax.random.split(key)
-    if config.advantages_per_minibatch:
-      permutation = jax.random.permutation(perm_key, config.num_envs)
+    size = config.num_envs * config.unroll_length
+    permutation = jax.random.permutation(perm_key, size)
 
-      def to_minibatches(x):  # [T, B, ...] -> [M, T, B / M, ...]
-        x = jnp.reshape(x[:, permutation], (
-            x.shape[0], config.num_minibatches, -1) + x.shape[2:])
-        return jnp.swapaxes(x, 0, 1)
-    else:
-      size = config.num_envs * config.unroll_length
-      permutation = jax.random.permutation(perm_key, size)
-
-      def to_minibatches(x):  # [T, B, ...] -> [M, T * B / M, ...]
-        x = jnp.reshape(x, (size,) + x.shape[2:])[permutation]
-        return jnp.reshape(x, (config.num_minibatches, -1) + x.shape[1:])
+    def to_minibatches(x):  # [T, B, ...] -> [M, T * B / M, ...]
+      x = jnp.reshape(x, (size,) + x.shape[2:])[permutation]
+      return jnp.reshape(x, (config.num_minibatches, -1) + x.shape[1:])
 
     minibatches = jax.tree.map(to_minibatches, batch)
-    return jax.lax.scan(update_minibatch,
-                        (params, opt_state, obs_stats, key, stopped),
+    return jax.lax.scan(update_minibatch, (params, opt_state, obs_stats, key),
                         minibatches)
 
-  def iterate(state: TrainingState) -> tuple[TrainingState, Metrics]:
+  def iterate(state: PPOState) -> tuple[PPOState, Metrics]:
     key, rollout_key, update_key = jax.random.split(state.key, 3)
     env_state, (trajectory, stats) = collect(state, rollout_key)
     advantages, targets = compute_gae(
         trajectory.reward, trajectory.value, trajectory.next_value,
         trajectory.termination, trajectory.done, config.discount,
-        config.gae_lambda, config.bootstrap_truncation,
-        config.advantage_estimator)
-    batch = ((trajectory, None, None) if config.advantages_per_minibatch
-             else (trajectory, advantages, targets))
+        config.gae_lambda)
+    batch = (trajectory, advantages, targets)
     obs_stats = state.obs_stats
-    if config.normalize_observations and config.normalizer_before_sgd:
-      obs_stats = ppo_networks.update_running_stats(obs_stats, trajectory.obs)
-    (params, opt_state, _, _, _), aux = jax.lax.scan(
+    (params, opt_state, _, _), aux = jax.lax.scan(
         lambda carry, _: update_epoch(carry, batch),
-        (state.params, state.opt_state, obs_stats, update_key,
-         jnp.zeros((), bool)),
+        (state.params, state.opt_state, obs_stats, update_key),
         None, config.update_epochs)
-    if config.normalize_observations and not config.normalizer_before_sgd:
+    if config.normalize_observations:
       obs_stats = ppo_networks.update_running_stats(obs_stats, trajectory.obs)
-    state = TrainingState(
+    state = PPOState(
         params=params,
         opt_state=opt_state,
         obs_stats=obs_stats,
@@ -634,7 +490,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
   eval_env = envs.wrap(env, episode_length, config.action_repeat)
   eval_steps = -(-episode_length // config.action_repeat)
 
-  def evaluate(state: TrainingState, key: PRNGKey) -> Metrics:
+  def evaluate(state: PPOState, key: PRNGKey) -> Metrics:
     """Return of the deterministic policy over `num_eval_envs` episodes,
     the first episode of each environment (`il_jax.evaluation.evaluate`)."""
     act = ppo_networks.make_policy_fn(spec, export(state))
@@ -646,7 +502,7 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
 
 
 def make_train(config: PPOConfig, env: Env
-               ) -> Callable[[PRNGKey], tuple[TrainingState, Metrics]]:
+               ) -> Callable[[PRNGKey], tuple[PPOState, Metrics]]:
   """`train(key) -> (state, metrics)`: a whole PPO run as one program.
 
   `metrics` holds each iteration's training metrics stacked to
@@ -655,7 +511,7 @@ def make_train(config: PPOConfig, env: Env
   """
   ppo = make_ppo(config, env)
 
-  def train(key: PRNGKey) -> tuple[TrainingState, Metrics]:
+  def train(key: PRNGKey) -> tuple[PPOState, Metrics]:
     init_key, eval_key = jax.random.split(key)
     state, metrics = jax.lax.scan(
         lambda s, _: ppo.iterate(s), ppo.init(init_key), None,

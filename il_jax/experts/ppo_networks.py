@@ -5,9 +5,7 @@ expert is `expert_fn(obs) -> action` with its observation normaliser folded in
 (`make_policy_fn`), jittable and vmappable like any other policy.
 
 The policy is a tanh-squashed Gaussian with a state-dependent scale (the
-family brax's PPO uses on its locomotion tasks), or with one learned scale per
-action dimension shared by all states (`PolicySpec.state_dependent_scale=
-False`, as in purejaxrl, CleanRL and rsl_rl): actions lie in `(-1, 1)`,
+family brax's PPO uses on its locomotion tasks): actions lie in `(-1, 1)`,
 the deterministic action is `tanh(loc)`, and the learner keeps the pre-tanh
 sample `u` so that log-probability ratios need no `atanh` (the tanh Jacobian
 is the same for both policies and cancels in the ratio).
@@ -22,21 +20,15 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
+from il_jax.policies.base import ACTIVATIONS
 from il_jax.types import Action, Observation, Params, PRNGKey
-
-_ACTIVATIONS = {
-    'swish': nn.swish,
-    'tanh': nn.tanh,
-    'relu': nn.relu,
-    'elu': nn.elu,
-}
 
 # Keeps the policy's scale away from zero so log-probabilities stay finite.
 _MIN_SCALE = 1e-3
 # Variance scale of the policy's last layer at initialisation: small, so that
 # every state starts near loc 0 and scale softplus(0) and early actions do not
-# saturate tanh (brax initialises that layer like the others, scale 1).
-POLICY_INIT_SCALE = 0.01
+# saturate tanh.
+_POLICY_INIT_SCALE = 0.01
 # Guards the normaliser's division for features that never vary.
 _VAR_EPS = 1e-8
 
@@ -48,6 +40,12 @@ _VAR_EPS = 1e-8
 @struct.dataclass
 class RunningStats:
   """Mean and variance of every observation seen so far.
+
+  Not `il_jax.data.normalization`'s statistics (a whole dataset's mean and
+  floored std): PPO merges each rollout in as it trains (Chan et al.), and
+  every expert, the shipped ones included, normalises with `var + 1e-8`
+  (`il_jax.export` folds in the same); changing either would change what PPO
+  trains and what the experts output.
 
   Attributes:
     count: scalar, number of observations merged in.
@@ -102,27 +100,24 @@ def normalize(stats: RunningStats, obs: jax.Array) -> jax.Array:
 
 
 class MLP(nn.Module):
-  """Fully connected network; the last layer is linear."""
+  """Fully connected network; the last layer is linear.
+
+  Not `il_jax.policies.base.MLP`: its layers are named `Dense_0`, `Dense_1`,
+  ..., the names the shipped experts' `params/` and every export
+  (`il_jax.export.export_ppo_expert`) hold, where `base.MLP`'s are
+  `hidden_i`/`output`.
+  """
   layer_sizes: Sequence[int]
   activation: Callable[[jax.Array], jax.Array] = nn.swish
   final_scale: float = 1.0
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    return _dense_layers(x, self.layer_sizes, self.activation,
-                         self.final_scale)
-
-
-def _dense_layers(x: jax.Array, layer_sizes: Sequence[int],
-                  activation: Callable[[jax.Array], jax.Array],
-                  final_scale: float) -> jax.Array:
-  """The layers of `MLP`, created in the calling module's compact method (so
-  they are named `Dense_0`, `Dense_1`, ... there)."""
-  for size in layer_sizes[:-1]:
-    x = activation(nn.Dense(size)(x))
-  final_init = nn.initializers.variance_scaling(
-      final_scale, 'fan_in', 'truncated_normal')
-  return nn.Dense(layer_sizes[-1], kernel_init=final_init)(x)
+    for size in self.layer_sizes[:-1]:
+      x = self.activation(nn.Dense(size)(x))
+    final_init = nn.initializers.variance_scaling(
+        self.final_scale, 'fan_in', 'truncated_normal')
+    return nn.Dense(self.layer_sizes[-1], kernel_init=final_init)(x)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,14 +131,12 @@ class PolicySpec:
   action_size: int
   hidden_sizes: tuple[int, ...] = (256, 256)
   activation: str = 'swish'
-  # False: the scale is a parameter per action dimension, not a network output.
-  state_dependent_scale: bool = True
 
   def __post_init__(self):
-    if self.activation not in _ACTIVATIONS:
+    if self.activation not in ACTIVATIONS:
       raise ValueError(
           f'activation={self.activation!r} is not valid; expected one of '
-          f'{sorted(_ACTIVATIONS)}.')
+          f'{sorted(ACTIVATIONS)}.')
     object.__setattr__(self, 'hidden_sizes', tuple(self.hidden_sizes))
 
   def to_dict(self) -> dict[str, object]:
@@ -151,56 +144,29 @@ class PolicySpec:
 
   @classmethod
   def from_dict(cls, d: dict[str, object]) -> 'PolicySpec':
+    d = dict(d)
+    # Some exports record `state_dependent_scale`; True is this network.
+    if not d.pop('state_dependent_scale', True):
+      raise ValueError(
+          'state_dependent_scale=False (one learned scale per action '
+          'dimension) is a policy this version cannot rebuild.')
     return cls(**{**d, 'hidden_sizes': tuple(d['hidden_sizes'])})
 
 
-class StateIndependentScalePolicy(nn.Module):
-  """An MLP for loc and one raw scale per action dimension for all states.
-
-  Outputs `[loc, raw_scale]` like the state-dependent network, so everything
-  downstream (`split_logits`, ratios, KL, export) treats both alike; the MLP's
-  layers are named as in `MLP`, and the scale parameter is `raw_scale [A]`.
-  """
-  hidden_sizes: Sequence[int]
-  action_size: int
-  activation: Callable[[jax.Array], jax.Array] = nn.swish
-  final_scale: float = POLICY_INIT_SCALE
-
-  @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
-    loc = _dense_layers(x, tuple(self.hidden_sizes) + (self.action_size,),
-                        self.activation, self.final_scale)
-    # Zero starts at the state-dependent network's initial scale, softplus(0).
-    raw_scale = self.param('raw_scale', nn.initializers.zeros,
-                           (self.action_size,))
-    return jnp.concatenate(
-        [loc, jnp.broadcast_to(raw_scale, loc.shape).astype(loc.dtype)],
-        axis=-1)
-
-
-def policy_module(spec: PolicySpec,
-                  init_scale: float = POLICY_INIT_SCALE) -> nn.Module:
-  """Maps normalised obs `[..., obs_size]` to `[..., 2 * action_size]`.
-
-  `init_scale` is the fan-in variance scale of the last layer's initial
-  kernel; it changes `init` alone, so any value rebuilds the same network
-  from `spec` for `apply`.
-  """
-  activation = _ACTIVATIONS[spec.activation]
-  if not spec.state_dependent_scale:
-    return StateIndependentScalePolicy(spec.hidden_sizes, spec.action_size,
-                                       activation, init_scale)
+def policy_module(spec: PolicySpec) -> MLP:
+  """Maps normalised obs `[..., obs_size]` to `[..., 2 * action_size]`:
+  `[loc, raw_scale]`."""
   return MLP(
       layer_sizes=spec.hidden_sizes + (2 * spec.action_size,),
-      activation=activation,
-      final_scale=init_scale)
+      activation=ACTIVATIONS[spec.activation],
+      final_scale=_POLICY_INIT_SCALE)
 
 
 def value_module(hidden_sizes: Sequence[int], activation: str) -> MLP:
   """Maps normalised obs `[..., obs_size]` to `[..., 1]`."""
   return MLP(
       layer_sizes=tuple(hidden_sizes) + (1,),
-      activation=_ACTIVATIONS[activation])
+      activation=ACTIVATIONS[activation])
 
 
 # ----------------------------------------------------------------------------

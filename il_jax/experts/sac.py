@@ -36,7 +36,23 @@ from il_jax.types import Action, Metrics, Observation, Params, PRNGKey
 
 @dataclasses.dataclass(frozen=True)
 class SACConfig:
-  """Static settings of the SAC learner; frozen and hashable."""
+  """Static settings of the SAC learner; frozen and hashable.
+
+  Attributes:
+    policy_hidden_sizes: the actor MLP's hidden layer sizes.
+    q_hidden_sizes: each critic MLP's hidden layer sizes.
+    activation: the hidden activation.
+    policy_learning_rate: the actor's Adam learning rate.
+    q_learning_rate: the critics' Adam learning rate.
+    alpha_learning_rate: the entropy temperature's Adam learning rate.
+    batch_size: transitions per gradient step.
+    discount: the discount factor.
+    tau: the Polyak step of the target critics per update.
+    initial_alpha: the entropy temperature at the start.
+    target_entropy: the entropy the temperature steers towards; None:
+      -action_size, the usual heuristic.
+    reward_scaling: multiplies rewards for learning.
+  """
   policy_hidden_sizes: tuple[int, ...] = (256, 256)
   q_hidden_sizes: tuple[int, ...] = (256, 256)
   activation: str = 'relu'
@@ -45,10 +61,8 @@ class SACConfig:
   alpha_learning_rate: float = 1e-3
   batch_size: int = 256
   discount: float = 0.99
-  # Polyak step of the target critics per update.
   tau: float = 0.005
   initial_alpha: float = 1.0
-  # None: -action_size, the usual heuristic.
   target_entropy: float | None = None
   reward_scaling: float = 1.0
 
