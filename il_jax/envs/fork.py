@@ -36,8 +36,9 @@ policy family; its "Toy environments" section records how it was sized.
 
 import jax
 import jax.numpy as jnp
-from brax.envs.base import Env, State
+from brax.envs.base import State
 
+from il_jax.envs.toy import ToyEnv
 from il_jax.envs.validation import check_action, check_positive
 
 # How far beyond the obstacle's edge the expert passes it, and how stiffly it
@@ -47,7 +48,7 @@ _EXPERT_CLEARANCE = 0.25
 _EXPERT_GAIN = 3.0
 
 
-class Fork(Env):
+class Fork(ToyEnv):
   """Pass an obstacle on the left or right; analytic bimodal expert.
 
   Unbatched: `reset(rng)` takes one key `[2]`, `step` one action `[1]`; batch
@@ -109,18 +110,6 @@ class Fork(Env):
   def observation_size(self) -> int:
     return 2
 
-  @property
-  def action_size(self) -> int:
-    return 1
-
-  @property
-  def action_bounds(self) -> tuple[float, float]:
-    """The step clips the action to [-1, 1]."""
-    return (-1.0, 1.0)
-
-  @property
-  def backend(self) -> str:
-    return 'jax'
 
   def reset(self, rng: jax.Array) -> State:
     """Starts on the line y = 0, a tiny random distance off x = 0. rng: [2]."""

@@ -44,8 +44,9 @@ protocol; its "Toy environments" section records how the dynamics were sized.
 
 import jax
 import jax.numpy as jnp
-from brax.envs.base import Env, State
+from brax.envs.base import State
 
+from il_jax.envs.toy import ToyEnv
 from il_jax.envs.validation import check_action, check_positive
 
 # The expert's closed loop after cancelling k(s): x'' = -4 x - 4 v, i.e.
@@ -56,7 +57,7 @@ _EXPERT_DAMPING = 4.0
 _FALL_OFFSET = 1.0
 
 
-class Tightrope(Env):
+class Tightrope(ToyEnv):
   """Lateral balance on a swaying rope; analytic saturated-PD expert.
 
   Unbatched: `reset(rng)` takes one key `[2]`, `step` one action `[1]`; batch
@@ -106,18 +107,6 @@ class Tightrope(Env):
   def observation_size(self) -> int:
     return 3
 
-  @property
-  def action_size(self) -> int:
-    return 1
-
-  @property
-  def action_bounds(self) -> tuple[float, float]:
-    """The step clips the action to [-1, 1]."""
-    return (-1.0, 1.0)
-
-  @property
-  def backend(self) -> str:
-    return 'jax'
 
   def reset(self, rng: jax.Array) -> State:
     """Starts at a post, slightly off the line, at rest. rng: [2]."""
