@@ -101,10 +101,10 @@ class ReplayBuffer:
       getattr(self, name)[:len(filled[name])] = filled[name]
     self.size = size
 
-  def sample(self, rng: np.random.Generator, shape) -> sac.Transitions:
+  def sample(self, rng: np.random.Generator, shape) -> sac.ReplayBatch:
     """`shape = (K, B)` transitions."""
     index = rng.integers(0, min(self.size, len(self.reward)), shape)
-    return sac.Transitions(self.obs[index], self.action[index],
+    return sac.ReplayBatch(self.obs[index], self.action[index],
                            self.reward[index], self.next_obs[index],
                            self.terminated[index])
 

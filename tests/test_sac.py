@@ -42,7 +42,7 @@ def test_sac_learns_a_contextual_bandit():
   state = learner.init(jax.random.PRNGKey(0))
   steps = 1500
   index = rng.integers(0, n, (steps, config.batch_size))
-  batches = sac.Transitions(obs[index], action[index], reward[index],
+  batches = sac.ReplayBatch(obs[index], action[index], reward[index],
                             obs[index], np.ones_like(reward[index]))
   state, metrics = jax.jit(learner.update_many)(state, batches)
   assert int(state.updates) == steps
@@ -63,7 +63,7 @@ def test_target_critic_is_a_polyak_average():
                          batch_size=4, tau=0.25)
   learner = sac.make_sac(config, 3, 2)
   state = learner.init(jax.random.PRNGKey(0))
-  batch = sac.Transitions(jnp.ones((4, 3)), jnp.zeros((4, 2)), jnp.ones(4),
+  batch = sac.ReplayBatch(jnp.ones((4, 3)), jnp.zeros((4, 2)), jnp.ones(4),
                           jnp.ones((4, 3)), jnp.zeros(4))
   new, _ = learner.update(state, batch)
   chex.assert_trees_all_close(

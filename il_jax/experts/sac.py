@@ -80,8 +80,9 @@ class SACConfig:
     ppo_networks.PolicySpec(1, 1, self.policy_hidden_sizes, self.activation)
 
 
-class Transitions(NamedTuple):
-  """A batch of transitions; every field has leading shape `[B]`.
+class ReplayBatch(NamedTuple):
+  """A batch sampled from the replay buffer; every field has leading shape
+  `[B]`.
 
   `terminated` is 1.0 where the episode ended in a terminal state (no
   bootstrap) and 0.0 otherwise, time-limit truncation included.
@@ -127,9 +128,9 @@ class SAC(NamedTuple):
   """SAC's pure functions for one observation and action size.
 
   init: `key -> SACState`.
-  update: `(SACState, Transitions [B]) -> (SACState, metrics)`, one gradient
+  update: `(SACState, ReplayBatch [B]) -> (SACState, metrics)`, one gradient
     step of the critics, the actor and the temperature.
-  update_many: `(SACState, Transitions [K, B]) -> (SACState, metrics [K])`,
+  update_many: `(SACState, ReplayBatch [K, B]) -> (SACState, metrics [K])`,
     `K` updates in one `lax.scan`: one dispatch for many steps.
   act: `(policy params, obs [..., O], key) -> action [..., A]`, a sample.
   mode: `(policy params, obs [..., O]) -> action [..., A]`, deterministic.
@@ -137,8 +138,8 @@ class SAC(NamedTuple):
   config: SACConfig
   policy_spec: ppo_networks.PolicySpec
   init: Callable[[PRNGKey], SACState]
-  update: Callable[[SACState, Transitions], tuple[SACState, Metrics]]
-  update_many: Callable[[SACState, Transitions], tuple[SACState, Metrics]]
+  update: Callable[[SACState, ReplayBatch], tuple[SACState, Metrics]]
+  update_many: Callable[[SACState, ReplayBatch], tuple[SACState, Metrics]]
   act: Callable[[Params, Observation, PRNGKey], Action]
   mode: Callable[[Params, Observation], Action]
 
@@ -195,7 +196,7 @@ def make_sac(config: SACConfig, observation_size: int,
     u = ppo_networks.sample_pre_tanh(logits, key)
     return jnp.tanh(u), tanh_gaussian_log_prob(logits, u)
 
-  def q_loss(q: Params, state: SACState, batch: Transitions, key: PRNGKey):
+  def q_loss(q: Params, state: SACState, batch: ReplayBatch, key: PRNGKey):
     alpha = jnp.exp(state.log_alpha)
     next_action, next_log_prob = sample(state.policy, batch.next_obs, key)
     next_q = jnp.min(q_net.apply(state.target_q, batch.next_obs, next_action),
@@ -219,7 +220,7 @@ def make_sac(config: SACConfig, observation_size: int,
     return -log_alpha * jnp.mean(jax.lax.stop_gradient(log_prob) +
                                  target_entropy)
 
-  def update(state: SACState, batch: Transitions
+  def update(state: SACState, batch: ReplayBatch
              ) -> tuple[SACState, Metrics]:
     key, q_key, policy_key = jax.random.split(state.key, 3)
     (q_value_loss, mean_q), q_grads = jax.value_and_grad(
@@ -256,7 +257,7 @@ def make_sac(config: SACConfig, observation_size: int,
     }
     return new_state, metrics
 
-  def update_many(state: SACState, batches: Transitions
+  def update_many(state: SACState, batches: ReplayBatch
                   ) -> tuple[SACState, Metrics]:
     return jax.lax.scan(update, state, batches)
 
