@@ -1,6 +1,9 @@
 """Imitation algorithms, each one module exporting its `core.Algorithm`
 spec (`ALGORITHM`): its config class, traced hyper-parameters, whether it
-aggregates, and its collector."""
+aggregates, and its collector. The driver (`experiment.run`), sweeps and
+`launch.train` run those in `ALGORITHMS`. `gail` is GAIL's whole run as
+one program (`gail.make_train`), on PPO's own loop rather than the shared
+imitation loop."""
 
 from types import MappingProxyType
 

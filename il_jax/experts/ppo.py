@@ -31,7 +31,7 @@ truncation bootstraps from the observation the step reached
 
 import dataclasses
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -208,7 +208,15 @@ class PPO(NamedTuple):
 
   Attributes:
     init: `init(key) -> PPOState`.
-    iterate: `iterate(state) -> (state, metrics)`, one rollout and update.
+    iterate: `iterate(state) -> (state, metrics)`, one rollout and update:
+      `learn(state, *rollout(state))`.
+    rollout: `rollout(state) -> (env_state, trajectory, episodes)`: the
+      iteration's `PPOTransition [unroll_length, num_envs]` from
+      `state.env_state`, the environments' state after it, and the
+      `EpisodeStats` of the episodes that ended in it.
+    learn: `learn(state, env_state, trajectory, episodes) -> (state,
+      metrics)`: the iteration's update on `trajectory`, whose rewards a
+      caller may have replaced (GAIL's come from its discriminator).
     evaluate: `evaluate(state, key) -> metrics`, the deterministic policy's
       return over `config.num_eval_envs` full episodes.
     policy_spec: the policy network's `PolicySpec`, for `make_policy_fn`.
@@ -216,6 +224,8 @@ class PPO(NamedTuple):
   """
   init: Callable[[PRNGKey], PPOState]
   iterate: Callable[[PPOState], tuple[PPOState, Metrics]]
+  rollout: Callable[[PPOState], tuple[State, PPOTransition, Any]]
+  learn: Callable[..., tuple[PPOState, Metrics]]
   evaluate: Callable[[PPOState, PRNGKey], Metrics]
   policy_spec: ppo_networks.PolicySpec
   config: PPOConfig
@@ -452,9 +462,14 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     return jax.lax.scan(update_minibatch, (params, opt_state, obs_stats, key),
                         minibatches)
 
-  def iterate(state: PPOState) -> tuple[PPOState, Metrics]:
-    key, rollout_key, update_key = jax.random.split(state.key, 3)
+  def roll_out(state: PPOState):
+    _, rollout_key, _ = jax.random.split(state.key, 3)
     env_state, (trajectory, stats) = collect(state, rollout_key)
+    return env_state, trajectory, stats
+
+  def learn(state: PPOState, env_state, trajectory: PPOTransition, stats
+            ) -> tuple[PPOState, Metrics]:
+    key, _, update_key = jax.random.split(state.key, 3)
     advantages, targets = compute_gae(
         trajectory.reward, trajectory.value, trajectory.next_value,
         trajectory.termination, trajectory.done, config.discount,
@@ -487,6 +502,9 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
         env_steps=state.env_steps)
     return state, metrics
 
+  def iterate(state: PPOState) -> tuple[PPOState, Metrics]:
+    return learn(state, *roll_out(state))
+
   eval_env = envs.wrap(env, episode_length, config.action_repeat)
   eval_steps = -(-episode_length // config.action_repeat)
 
@@ -497,8 +515,8 @@ def make_ppo(config: PPOConfig, env: Env) -> PPO:
     return evaluation.eval_metrics(evaluation.evaluate(
         act, eval_env, key, config.num_eval_envs, eval_steps))
 
-  return PPO(init=init, iterate=iterate, evaluate=evaluate, policy_spec=spec,
-             config=config)
+  return PPO(init=init, iterate=iterate, rollout=roll_out, learn=learn,
+             evaluate=evaluate, policy_spec=spec, config=config)
 
 
 def make_train(config: PPOConfig, env: Env
