@@ -149,9 +149,8 @@ def load_demonstrations(config: RunConfig, env) -> data.Demonstrations:
   except ValueError as error:
     raise ValueError(f'{path}: {error}') from None
   if config.imitation.out_of_bounds_labels == 'error':
-    low, high = envs.action_bounds(env)
-    labels = np.asarray(demos.expert_action)
-    outside = int(np.sum(np.any((labels < low) | (labels > high), axis=-1)))
+    outside = int(np.sum(envs.outside_bounds(
+        np.asarray(demos.expert_action), envs.action_bounds(env))))
     if outside:
       raise ValueError(
           f'{path}: {outside} of {demos.num_rows} labels are outside the '
@@ -173,9 +172,10 @@ def _check_expert(expert, env, name: str) -> None:
                      f'{str(error).splitlines()[0] if str(error) else ""}'
                      ) from None
   if getattr(out, 'shape', None) != (env.action_size,):
-    raise ValueError(f'expert={name!r} maps an observation [{env.observation_size}] '
-                     f'to {getattr(out, "shape", type(out).__name__)}; the '
-                     f'environment needs actions [{env.action_size}].')
+    raise ValueError(
+        f'expert={name!r} maps an observation [{env.observation_size}] to '
+        f'{getattr(out, "shape", type(out).__name__)}; the environment '
+        f'needs actions [{env.action_size}].')
 
 
 def build(config: RunConfig):
@@ -486,11 +486,11 @@ def run(config: RunConfig, workdir: str, resume: bool = False,
     os.makedirs(workdir, exist_ok=True)
   with workdirs.lock(workdir) if primary else contextlib.nullcontext():
     return _run(config, workdir, built, resume, overwrite, stop_after,
-                verbose, keys, hparams, progress, report)
+                keys, hparams, progress, report)
 
 
-def _run(config, workdir, built, resume, overwrite, stop_after, verbose,
-         keys, hparams, progress, report) -> list[dict]:
+def _run(config, workdir, built, resume, overwrite, stop_after, keys,
+         hparams, progress, report) -> list[dict]:
   """`run` in a locked workdir."""
   env, _, expert, fns = built
   # On several hosts every process computes, checkpoints (orbax coordinates
@@ -512,8 +512,8 @@ def _run(config, workdir, built, resume, overwrite, stop_after, verbose,
   mesh = sharding.mesh
   if mesh.shape[envs.ENV_AXIS] > 1:
     report(f'{num} members over {mesh.shape[MEMBER_AXIS]} device group(s); '
-          f'each member\'s environments split over '
-          f'{mesh.shape[envs.ENV_AXIS]} devices.')
+           f'each member\'s environments split over '
+           f'{mesh.shape[envs.ENV_AXIS]} devices.')
   keys, hparams = jax.device_put((keys, hparams), sharding)
   init = jax.jit(jax.vmap(fns.init, spmd_axis_name=MEMBER_AXIS),
                  out_shardings=sharding)
@@ -580,11 +580,11 @@ def _run(config, workdir, built, resume, overwrite, stop_after, verbose,
           i, metrics['Training_Loss'], writer.rows))
     if (config.imitation.out_of_bounds_labels == 'error' and
         np.any(metrics['Labels_OutOfBounds'] > 0)):
+      count = int(np.max(metrics['Labels_OutOfBounds']))
       raise ValueError(
-          f'Iteration {i} trained on {int(np.max(metrics["Labels_OutOfBounds"]))} '
-          'expert labels outside the action bounds '
-          f"{_bounds_text(env)} (out_of_bounds_labels='error'); "
-          "out_of_bounds_labels='clip' clips them.")
+          f'Iteration {i} trained on {count} expert labels outside the '
+          f"action bounds {_bounds_text(env)} (out_of_bounds_labels='error'"
+          "); out_of_bounds_labels='clip' clips them.")
     writer.write(metrics)
     checkpointer.save(i + 1, state)
     if progress is not None:

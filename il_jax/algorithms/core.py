@@ -133,8 +133,8 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
       environments).
 
   Raises:
-    ValueError: sizes that do not match the environment, or no expert where
-      one is needed.
+    ValueError: sizes that do not match the environment. (Whether an
+      expert is needed is `Algorithm.make_train_fns`'s check.)
   """
   if (policy.observation_size, policy.action_size) != (env.observation_size,
                                                        env.action_size):
@@ -142,10 +142,6 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
         f'policy sizes (obs {policy.observation_size}, action '
         f'{policy.action_size}) do not match the environment (obs '
         f'{env.observation_size}, action {env.action_size}).')
-  if expert is None and (collector is not None or demonstrations is None):
-    raise ValueError(
-        'no expert: an algorithm that collects needs one to label the '
-        'states it visits, and without demonstrations one must demonstrate.')
   if demonstrations is not None:
     data.demonstrations.check(demonstrations, env.observation_size,
                               env.action_size)
@@ -166,8 +162,7 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
     """The dataset with its labels clipped to the action bounds (unless
     `out_of_bounds_labels='error'`), and how many rows had a label outside
     them: rows added since the last call, as earlier ones were clipped."""
-    outside = jnp.any((dataset.action < low) | (dataset.action > high),
-                      axis=-1)
+    outside = envs.outside_bounds(dataset.action, (low, high))
     if config.out_of_bounds_labels == 'clip':
       dataset = dataset.replace(action=jnp.clip(dataset.action, low, high))
     return dataset, jnp.sum(outside).astype(jnp.int32)

@@ -177,8 +177,9 @@ def make_train(config: GAILConfig, env, policy=None, expert=None,
     key, sample_key, penalty_key = jax.random.split(state.key, 3)
     env_state, trajectory, episodes = learner.rollout(state.ppo)
     obs_stats = state.ppo.obs_stats
+    action = jnp.tanh(trajectory.pre_tanh)  # what the environments executed
     learner_batch = (trajectory.obs.reshape(batch_size, -1),
-                     jnp.tanh(trajectory.pre_tanh).reshape(batch_size, -1))
+                     action.reshape(batch_size, -1))
 
     def step(carry, keys):
       params, opt_state = carry
@@ -195,9 +196,8 @@ def make_train(config: GAILConfig, env, policy=None, expert=None,
         jax.random.split(penalty_key, config.discriminator_steps)], axis=1)
     (params, opt_state), aux = jax.lax.scan(
         step, (state.discriminator, state.discriminator_opt_state), keys)
-    reward = reward_from_logit(
-        logit(params, obs_stats, trajectory.obs,
-              jnp.tanh(trajectory.pre_tanh)), config.reward)
+    reward = reward_from_logit(logit(params, obs_stats, trajectory.obs, action),
+                               config.reward)
     ppo_state, metrics = learner.learn(
         state.ppo, env_state,
         trajectory._replace(reward=reward * config.ppo.reward_scaling),
@@ -215,10 +215,4 @@ def make_train(config: GAILConfig, env, policy=None, expert=None,
     return state, metrics
 
   return train
-
-
-def learner_policy(config: GAILConfig, env, state: GAILState):
-  """The trained learner as a deterministic `policy_fn(obs) -> action`."""
-  spec = ppo_lib.policy_spec(config.ppo, env)
-  return ppo_networks.make_policy_fn(spec, ppo_lib.export(state.ppo))
 

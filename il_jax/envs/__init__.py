@@ -5,6 +5,7 @@ from il_jax.envs.episodes import summarize_episodes
 from il_jax.envs.registry import action_bounds
 from il_jax.envs.registry import env_class
 from il_jax.envs.registry import make
+from il_jax.envs.registry import outside_bounds
 from il_jax.envs.registry import registered_names
 from il_jax.envs.wrappers import AutoResetWrapper
 from il_jax.envs.wrappers import ENV_AXIS
@@ -19,6 +20,7 @@ __all__ = [
     'env_class',
     'episode_stats',
     'make',
+    'outside_bounds',
     'registered_names',
     'summarize_episodes',
     'wrap',

@@ -51,6 +51,13 @@ def make(name: str, **options) -> Env:
   return cls(**options)
 
 
+def outside_bounds(actions, bounds) -> np.ndarray:
+  """`[...]` bool: which of `actions [..., A]` (NumPy or JAX) have a
+  component outside `bounds = (low [A], high [A])`."""
+  low, high = bounds
+  return ((actions < low) | (actions > high)).any(axis=-1)
+
+
 def action_bounds(env: Env) -> tuple[np.ndarray, np.ndarray]:
   """`(low [A], high [A])`: the actions `env` acts on unchanged (it clamps
   anything beyond them). An environment declares them as `action_bounds`;

@@ -243,15 +243,19 @@ def _is_function(expert: str) -> bool:
   return bool(_FUNCTION.match(expert)) and not os.path.exists(expert)
 
 
+def _check_policy_file(expert: str) -> None:
+  for path in numpy_policy.paths(expert[:-len('.npz')]):
+    if not os.path.isfile(path):
+      raise ValueError(f'expert={expert!r}: {path} does not exist; an '
+                       'exported policy file is <prefix>.npz beside '
+                       '<prefix>.json (il_jax.export).')
+
+
 def check_source(expert: str) -> None:
   """Raises ValueError, in one line, unless `expert` names an expert (see
   `resolve`); a module is imported, a file or export is not read."""
   if _is_policy_file(expert):
-    for path in numpy_policy.paths(expert[:-len('.npz')]):
-      if not os.path.isfile(path):
-        raise ValueError(f'expert={expert!r}: {path} does not exist; an '
-                         'exported policy file is <prefix>.npz beside '
-                         '<prefix>.json (il_jax.export).')
+    _check_policy_file(expert)
   elif _is_function(expert):
     load_function(expert)
   else:
@@ -281,7 +285,12 @@ def load_function(spec: str) -> ExpertFn:
 def load_policy_file(path: str) -> ExpertFn:
   """An exported NumPy policy (`<prefix>.npz` and `<prefix>.json`, see
   `il_jax.export`) as a pure, jittable float32 `expert_fn(obs [...,
-  obs_size]) -> action [..., action_size]`."""
+  obs_size]) -> action [..., action_size]`.
+
+  Raises:
+    ValueError: either file is missing, naming it.
+  """
+  _check_policy_file(path)
   policy_fn, _ = export.make_jax_policy_fn(path[:-len('.npz')])
   return policy_fn
 
@@ -303,7 +312,6 @@ def resolve(expert: str | None, env: str, **env_options) -> ExpertFn:
   """
   if expert is None:
     return load(env, **env_options)
-  check_source(expert)
   if _is_policy_file(expert):
     return load_policy_file(expert)
   if _is_function(expert):
