@@ -106,3 +106,10 @@ def eval_metrics(summary: dict[str, jax.Array]) -> dict[str, jax.Array]:
       **({'Eval_ActionAtBounds': summary['action_at_bounds']}
          if 'action_at_bounds' in summary else {}),
   }
+
+
+def env_metrics(summary: dict[str, jax.Array]) -> dict[str, jax.Array]:
+  """The environment's own metrics in `summarize`'s summary as
+  `Eval_<name>` (e.g. `Eval_success`)."""
+  return {f'Eval_{name[len("metric_"):]}': value
+          for name, value in summary.items() if name.startswith('metric_')}

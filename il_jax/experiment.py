@@ -179,8 +179,9 @@ def _check_expert(expert, env, name: str) -> None:
 
 
 def build(config: RunConfig):
-  """The environment, policy, expert (None when the run never calls it) and
-  `TrainFns` of a run (no compile).
+  """The environment, policy (None for an algorithm with its own learner),
+  expert (None when the run never calls it) and `TrainFns` of a run (no
+  compile).
 
   Raises:
     ValueError: for any invalid name, option, file or size, before anything
@@ -188,9 +189,10 @@ def build(config: RunConfig):
   """
   env_options = dict(config.env_options)
   env = envs.make(config.env, **env_options)
-  policy = policies.make(config.policy, env.observation_size, env.action_size,
-                         **dict(config.policy_options))
   spec = algorithms.get(config.algo)
+  policy = (policies.make(config.policy, env.observation_size,
+                          env.action_size, **dict(config.policy_options))
+            if spec.takes_policy else None)
   demos = (None if config.demonstrations is None else
            load_demonstrations(config, env))
   check_dataset_fits(config, env.observation_size, env.action_size,
@@ -243,9 +245,10 @@ def _to_host(tree):
 
 def _steps_per_iteration(config: RunConfig) -> int:
   imitation = config.imitation
-  # Every iteration of an aggregating algorithm collects the next one's data.
+  # Every iteration of an aggregating algorithm collects the next one's
+  # data; GAIL's rolls out its learner.
   collected = (imitation.steps_per_iter
-               if algorithms.get(config.algo).aggregates else 0)
+               if algorithms.get(config.algo).collects else 0)
   evaluated = imitation.eval_episodes * imitation.episode_length
   return (collected + evaluated) * config.num_seeds
 

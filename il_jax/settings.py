@@ -106,6 +106,14 @@ def run_config(settings: Mapping[str, Any]) -> RunConfig:
           f'Setting {name} is an option of policy family '
           f'{"/".join(by_family[name])}, not policy={run["policy"]!r} '
           f'(whose options are {", ".join(family_fields)}).')
+  if not spec.takes_policy:
+    given = sorted(name for name in settings
+                   if name in ('policy', 'policy_options') or
+                   (name in by_family and name not in algorithm_fields))
+    if given:
+      raise ValueError(
+          f'algo={run["algo"]!r} trains its own learner and takes no policy '
+          f'family settings, got {given}.')
   imitation.setdefault('episode_length', int(
       getattr(env_class, 'default_episode_length', 1000)))
   family_config = policies.make_config(run['policy'], **policy_options)

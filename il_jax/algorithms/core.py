@@ -26,7 +26,7 @@ from il_jax.config import ImitationConfig
 from il_jax.data.normalization import NormalizerStats
 from il_jax.policies.base import Policy
 from il_jax.types import (Action, HyperParams, Metrics, Observation, Params,
-                          PRNGKey, TrainState)
+                          PRNGKey, TrainState, Transition)
 
 ExpertFn = Callable[[Observation], Action]
 # The dataset records, per row, whether the expert's action was executed there.
@@ -112,6 +112,49 @@ def make_optimizer(config: ImitationConfig) -> optax.GradientTransformation:
       learning_rate=config.learning_rate)
 
 
+def demonstrate(config: ImitationConfig, env, expert: ExpertFn,
+                key: PRNGKey, num_envs: int | None = None
+                ) -> Transition:
+  """The expert's demonstrations in the `wrap`-ped `env`, `Transition
+  [expert_steps_per_env, num_envs]` (default: `config.num_envs`), noisy
+  under `config.demo_noise`."""
+  if config.demo_noise > 0:
+    # The noisy expert drives (so rows say `expert_controlled=False`) and
+    # the noiseless one labels every step.
+    demonstrator = rollout.with_action_noise(expert, config.demo_noise)
+    beta = 0.0
+  else:
+    demonstrator, beta = (lambda obs, _: expert(obs)), 1.0
+  return rollout.collect(
+      env, learner=demonstrator, expert=expert, beta=beta, key=key,
+      batch_size=num_envs or config.num_envs,
+      num_steps=config.expert_steps_per_env)
+
+
+def demonstration_data(config: ImitationConfig, env, expert: ExpertFn | None,
+                       demonstrations: data.Demonstrations | None,
+                       capacity: int, key: PRNGKey, num_envs: int | None = None
+                       ) -> tuple[data.Dataset, Metrics]:
+  """The dataset the first iteration trains on: `demonstrations` (labelled
+  by their `expert_action`) or, if None, the expert's own (`demonstrate`,
+  drawn with `key`), in a dataset of `capacity` rows with `DATASET_EXTRAS`;
+  and `envs.summarize_episodes` of the episodes they come from."""
+  dataset = data.create(capacity, env.observation_size, env.action_size,
+                        extras=DATASET_EXTRAS)
+  if demonstrations is None:
+    demos = demonstrate(config, env, expert, key, num_envs)
+    dataset = data.add(dataset, demos.obs, demos.expert_action,
+                       {'expert_controlled': demos.expert_controlled})
+    return dataset, envs.summarize_episodes(demos.episode)
+  executed = jnp.all(demonstrations.action == demonstrations.expert_action,
+                     axis=-1)
+  dataset = data.add(dataset, demonstrations.obs,
+                     demonstrations.expert_action,
+                     {'expert_controlled': executed})
+  return dataset, envs.summarize_episodes(
+      data.demonstrations.episode_stats(demonstrations))
+
+
 def make_train_fns(config: ImitationConfig, env, policy: Policy,
                    expert: ExpertFn | None, collector: Collector | None,
                    dataset_capacity: int | None = None,
@@ -172,38 +215,12 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
       return data.compute_stats(dataset)
     return data.identity_stats(env.observation_size)
 
-  def demonstrate(key: PRNGKey):
-    """The expert's demonstrations, `Transition [expert_steps_per_env,
-    num_envs]`."""
-    if config.demo_noise > 0:
-      # The noisy expert drives (so rows say `expert_controlled=False`) and
-      # the noiseless one labels every step.
-      demonstrator = rollout.with_action_noise(expert, config.demo_noise)
-      beta = 0.0
-    else:
-      demonstrator, beta = (lambda obs, _: expert(obs)), 1.0
-    return rollout.collect(
-        wrapped, learner=demonstrator, expert=expert, beta=beta, key=key,
-        batch_size=config.num_envs, num_steps=config.expert_steps_per_env)
-
   def init(key: PRNGKey, hparams: HyperParams | None = None) -> TrainState:
     if hparams is None:
       hparams = config.hyperparams()
     demo_key, params_key, key = jax.random.split(key, 3)
-    dataset = data.create(capacity, env.observation_size, env.action_size,
-                          extras=DATASET_EXTRAS)
-    if demonstrations is None:
-      demos = demonstrate(demo_key)
-      dataset = data.add(dataset, demos.obs, demos.expert_action,
-                         {'expert_controlled': demos.expert_controlled})
-      expert_summary = envs.summarize_episodes(demos.episode)
-    else:
-      given = demonstrations
-      executed = jnp.all(given.action == given.expert_action, axis=-1)
-      dataset = data.add(dataset, given.obs, given.expert_action,
-                         {'expert_controlled': executed})
-      expert_summary = envs.summarize_episodes(
-          data.demonstrations.episode_stats(given))
+    dataset, expert_summary = demonstration_data(
+        config, wrapped, expert, demonstrations, capacity, demo_key)
     dataset, outside = bound_labels(dataset)
     params = policy.init(params_key, jnp.zeros(env.observation_size))
     opt_state = optimizer.init(params)
@@ -311,9 +328,7 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
         'Expert_AverageReturn': state.expert_return,
         'Total_EnvSteps': env_steps,
         **state.data_metrics,
-        **{f'Eval_{name[len("metric_"):]}': value
-           for name, value in eval_summary.items()
-           if name.startswith('metric_')},
+        **evaluation.env_metrics(eval_summary),
     }
     return new_state, metrics
 
@@ -347,16 +362,34 @@ class Algorithm:
       gather data; None for an algorithm that never collects (BC).
     check: `(config, env, policy) -> None`, raising ValueError for a
       combination the algorithm cannot run; None when every one works.
+    own_loop: `(config, env, expert, demonstrations) -> TrainFns` for an
+      algorithm that is not the shared imitation loop (GAIL: PPO's
+      rollouts and updates on a learned reward), None for one that is. Its
+      learner is its own, so it takes no policy family.
   """
   name: str
   config_class: type[ImitationConfig]
   make_collector: Callable[[Any], Collector] | None = None
   check: Callable[[Any, Any, Policy], None] | None = None
+  own_loop: Callable[..., TrainFns] | None = None
 
   @property
   def aggregates(self) -> bool:
     """Whether iterations after the first add data to the dataset."""
     return self.make_collector is not None
+
+  @property
+  def collects(self) -> bool:
+    """Whether every iteration steps `steps_per_iter` environment steps
+    besides its evaluation: the next iteration's data of an aggregating
+    algorithm, the on-policy rollouts of one with its own loop."""
+    return self.aggregates or self.own_loop is not None
+
+  @property
+  def takes_policy(self) -> bool:
+    """Whether it trains a policy family (`policies.make`); an algorithm
+    with its own loop has its own learner."""
+    return self.own_loop is None
 
   @property
   def hyperparameters(self) -> tuple[str, ...]:
@@ -382,7 +415,8 @@ class Algorithm:
     raise ValueError(f'{self.name} needs {article} {name} (or the shared '
                      f'ImitationConfig), got {type(config).__name__}.')
 
-  def make_train_fns(self, config: ImitationConfig, env, policy: Policy,
+  def make_train_fns(self, config: ImitationConfig, env,
+                     policy: Policy | None = None,
                      expert: ExpertFn | None = None,
                      demonstrations: data.Demonstrations | None = None
                      ) -> TrainFns:
@@ -391,8 +425,9 @@ class Algorithm:
 
     `demonstrations` (`[T, B]`, labelled by their `expert_action`) are the
     initial dataset; without them the expert demonstrates. An algorithm
-    that collects needs the expert to label what it visits; one that does
-    not (BC) trains from the demonstrations alone and never calls it.
+    that aggregates needs the expert to label what it visits; one that does
+    not (BC, GAIL) learns from the demonstrations alone and never calls it.
+    `policy` is None for an algorithm with its own learner (`takes_policy`).
 
     Raises:
       ValueError: a config, environment, policy or demonstrations that do
@@ -403,15 +438,24 @@ class Algorithm:
       needs = ('labels the states it visits' if self.aggregates else
                'has no demonstrations to train on')
       raise ValueError(f'{self.name} needs an expert: it {needs}. Pass '
-                       'expert= (or demonstrations=, for bc).')
+                       'expert=' + ('.' if self.aggregates else
+                                    ' or demonstrations=.'))
     if self.check is not None:
       self.check(config, env, policy)
+    if self.takes_policy and policy is None:
+      raise ValueError(f'{self.name} trains a policy family: pass policy='
+                       '(e.g. il_jax.policies.make(...)).')
+    if not self.takes_policy:
+      if policy is not None:
+        raise ValueError(f'{self.name} trains its own learner; pass '
+                         'policy=None.')
+      return self.own_loop(config, env, expert, demonstrations)
     collector = self.make_collector(config) if self.aggregates else None
     return make_train_fns(config, env, policy, expert, collector,
                           demonstrations=demonstrations)
 
-  def make_train(self, config: ImitationConfig, env, policy: Policy,
-                 expert: ExpertFn | None = None,
+  def make_train(self, config: ImitationConfig, env,
+                 policy: Policy | None = None, expert: ExpertFn | None = None,
                  demonstrations: data.Demonstrations | None = None):
     """`train(key) -> (TrainState, metrics [n_iter])`, one compiled
     program; the arguments are `make_train_fns`'."""
