@@ -1,19 +1,20 @@
 """Imitation algorithms, each one module exporting its `core.Algorithm`
 spec (`ALGORITHM`): its config class, traced hyper-parameters, whether it
-aggregates, and its collector. The driver (`experiment.run`), sweeps and
+aggregates, and its collector (`gcbc`'s aggregates its demonstrator's
+data, goals relabelled in hindsight). The driver (`experiment.run`), sweeps and
 `launch.train` run those in `ALGORITHMS`. `gail` is GAIL's whole run as
 one program (`gail.make_train`), on PPO's own loop rather than the shared
 imitation loop."""
 
 from types import MappingProxyType
 
-from il_jax.algorithms import bc, dagger, hg_dagger
+from il_jax.algorithms import bc, dagger, gcbc, hg_dagger
 from il_jax.algorithms.core import Algorithm
 from il_jax.envs.validation import check_choice
 
 ALGORITHMS = MappingProxyType({
     spec.name: spec for spec in (bc.ALGORITHM, dagger.ALGORITHM,
-                                 hg_dagger.ALGORITHM)})
+                                 hg_dagger.ALGORITHM, gcbc.ALGORITHM)})
 
 
 def get(name: str) -> Algorithm:
