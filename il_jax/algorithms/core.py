@@ -325,7 +325,8 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
         'Training_Loss': loss,
         'Dataset_Size': state.dataset.size,
         'Dataset_Dropped': state.dataset.dropped,
-        # Every row of the dataset is one expert label.
+        # Every row of the dataset is one expert label (a collector whose
+        # rows are not, such as gcbc's play, reports its own count below).
         'Expert_Labels': state.dataset.size,
         'Expert_AverageReturn': state.expert_return,
         'Total_EnvSteps': env_steps,

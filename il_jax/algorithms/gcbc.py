@@ -13,7 +13,8 @@ what was done, given where it led (`il_jax.data.relabel`). The expert is
 labelled by its noiseless actions, as BC's demonstrations are. The learner
 never acts in the environment except to be evaluated, so the data grow
 whatever it learns: iteration i trains on `expert_steps + i *
-steps_per_iter` rows, which makes `Dataset_Size` a label-efficiency axis.
+steps_per_iter` rows, which makes `Dataset_Size` a label-efficiency axis;
+`Expert_Labels` counts the rows the expert labelled (none, with play).
 
 A policy is goal-conditioned here when it sees the whole observation, goal
 included (every family over the environment's observation does:
@@ -34,6 +35,7 @@ from il_jax.config import ImitationConfig
 from il_jax.data import relabel as relabelling
 from il_jax.envs import goals
 from il_jax.envs.validation import check_choice
+from il_jax.types import Metrics
 
 DEMONSTRATORS = ('play', 'expert')
 RELABEL = ('none',) + relabelling.STRATEGIES
@@ -160,14 +162,21 @@ def make_collector(config: GCBCConfig) -> core.Collector:
   def actor(ctx, params, stats, dataset, algo_state, i, key):
     return demonstrator(ctx), algo_state
 
+  def expert_labels(rows: jax.Array) -> Metrics:
+    # Play's labels are its own actions: it never queries the expert.
+    return {'Expert_Labels': rows if config.demonstrator == 'expert' else
+            jnp.zeros((), jnp.int32)}
+
   def aggregate(ctx, dataset, algo_state, steps, i):
     obs, label, controlled = rows(ctx, steps)
-    return data.add(dataset, obs, label,
-                    {'expert_controlled': controlled}), algo_state, {}
+    dataset = data.add(dataset, obs, label, {'expert_controlled': controlled})
+    return dataset, algo_state, expert_labels(dataset.size)
 
   return core.Collector(
       init=lambda ctx: {}, actor=actor, aggregate=aggregate,
-      demo_metrics=lambda ctx, algo_state: {}, demonstrate=demonstrate)
+      demo_metrics=lambda ctx, algo_state: expert_labels(
+          jnp.asarray(config.expert_steps, jnp.int32)),
+      demonstrate=demonstrate)
 
 
 def check(config: GCBCConfig, env, policy) -> None:
