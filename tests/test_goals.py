@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from il_jax import envs, evaluation, policies, rollout, settings
+from il_jax import envs, evaluation, policies, rollout, settings, sweep
 from il_jax.algorithms import dagger, gcbc
 from il_jax.data import relabel
 from il_jax.envs import reach
@@ -273,3 +273,16 @@ def test_bad_settings_are_refused():
                                 'env_options': {'goal_region': 'held_out'}})
   assert config.imitation.relabel == 'final'
   assert config.imitation.episode_length == reach.Reach.default_episode_length
+
+
+def test_a_sweep_over_relabelling_strategies():
+  spec = {'base': {'algo': 'gcbc', 'env': 'reach',
+                   'env_options': {'goal_region': 'held_out'}},
+          'grid': {'relabel': ['none', 'final', 'future']}, 'seeds': 2}
+  runs = sweep.expand(spec)
+  assert [r.config.imitation.relabel for r in runs] == [
+      'none', 'none', 'final', 'final', 'future', 'future']
+  assert all(dict(r.config.env_options) == {'goal_region': 'held_out'}
+             for r in runs)
+  # A strategy is static (it changes the program): one program each.
+  assert len(sweep.group(runs)) == 3
