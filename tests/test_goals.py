@@ -220,6 +220,19 @@ def test_play_data_are_relabelled_with_positions_the_trajectory_reached():
                         axis=-1)) > 0.5
 
 
+def test_the_expert_demonstrator_is_labelled_by_its_noiseless_actions():
+  # demonstrator='expert' is BC's demonstrations: with noise, the noisy
+  # expert drives and the noiseless one labels; every row is an expert
+  # label.
+  config = gcbc.GCBCConfig(**BASE, demonstrator='expert', relabel='none')
+  state = jax.jit(_fns(config).init)(jax.random.PRNGKey(5))
+  rows = config.expert_steps
+  obs, labels = state.dataset.obs[:rows], state.dataset.action[:rows]
+  np.testing.assert_allclose(labels, _reach().expert_action(obs), atol=1e-6)
+  assert not np.any(state.dataset.extras['expert_controlled'][:rows])
+  assert state.data_metrics['Expert_Labels'] == rows
+
+
 # Errors, before anything compiles.
 
 

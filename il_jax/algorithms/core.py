@@ -151,7 +151,8 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
         f'policy sizes (obs {policy.observation_size}, action '
         f'{policy.action_size}) do not match the environment (obs '
         f'{env.observation_size}, action {env.action_size}).')
-  own_demonstrator = collector is not None and collector.demonstrate
+  own_demonstrator = (collector is not None and
+                      collector.demonstrate is not None)
   if demonstrations is not None and own_demonstrator:
     raise ValueError('demonstrations= cannot be given to an algorithm whose '
                      'collector makes its own first data (e.g. gcbc).')
