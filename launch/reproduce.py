@@ -6,8 +6,8 @@ Each run of the experiment (e.g. BC and DAgger, each over several vmapped
 seeds) goes to `<workdir>/<label>`; the table of Eval_AverageReturn mean ±
 std per iteration and a PNG of the learning curves are written to
 `experiments/<experiment>/` and appended to RESULTS.md. A module may set
-`METRIC` (default 'Eval_AverageReturn'), `X_AXIS` ('Iteration' or
-'Expert_Labels') and `TABLE` ('per_iteration' or 'final').
+`METRIC` (default 'Eval_AverageReturn'), `X_AXIS` ('Iteration',
+'Expert_Labels' or 'Dataset_Size') and `TABLE` ('per_iteration' or 'final').
 `--only=<label>` (repeated for several labels) runs part of an experiment
 (e.g. half of it in each of two processes); running it again without
 `--only` then only tabulates.
@@ -49,16 +49,18 @@ def _labels_to_reach(returns, labels, target) -> str:
 
 def plot(results: dict, expert_return: float, title: str, path: str,
          x_axis: str, metric: str = 'Eval_AverageReturn') -> None:
-  """`metric` (mean ± std over seeds) against `x_axis` ('Iteration' or
-  'Expert_Labels', the latter averaged over seeds)."""
+  """`metric` (mean ± std over seeds) against `x_axis` ('Iteration',
+  'Expert_Labels' or 'Dataset_Size', the last two averaged over seeds)."""
   curves = {label: (_per_iteration(rows, x_axis).mean(1),
                     _per_iteration(rows, metric))
             for label, rows in results.items()}
   logging.plot_bands(
       curves, path, ylabel=f'{metric} (mean ± std over seeds)', title=title,
       xlabel={'Iteration': 'iteration',
-              'Expert_Labels': 'expert labels (cumulative)'}[x_axis],
-      reference=expert_return, log_x=x_axis == 'Expert_Labels')
+              'Expert_Labels': 'expert labels (cumulative)',
+              'Dataset_Size': 'dataset rows (environment steps of data)'
+              }[x_axis],
+      reference=expert_return, log_x=x_axis != 'Iteration')
 
 
 def main(_):

@@ -1,10 +1,13 @@
-"""Train a policy by BC, DAgger or HG-DAgger, with logs, checkpoints, resume.
+"""Train a policy by BC, DAgger, HG-DAgger or GCBC, with logs, checkpoints,
+resume.
 
   python -m launch.train --algo=dagger --env=tightrope --n_iter=10 \
       --workdir=runs/tightrope_dagger --num_seeds=5
   python -m launch.train --algo=hg_dagger --gate=safety --env=tightrope \
       --workdir=runs/tightrope_hg
   python -m launch.train --algo=bc --policy=mog --num_components=3 ...
+  python -m launch.train --algo=gcbc --env=reach --relabel=future \
+      --env_options=goal_region=held_out --workdir=runs/reach_gcbc
   python -m launch.train ... --resume     # continue an interrupted run
   python -m launch.train ... --overwrite  # delete the run there, start again
 

@@ -198,7 +198,7 @@ def test_resume_refuses_a_workdir_of_another_config(uninterrupted):
 
 @pytest.mark.parametrize('overrides, message', [
     ({'algo': 'gail'}, r"algo='gail' is not valid; expected one of "
-                       r"\['bc', 'dagger', 'hg_dagger'\]"),
+                       r"\['bc', 'dagger', 'gcbc', 'hg_dagger'\]"),
     ({'env': 'ant'}, r"env='ant' is not valid"),
     ({'policy': 'transformer'}, r"policy='transformer' is not valid"),
     ({'num_seeds': 0}, r'num_seeds=0 is not valid'),

@@ -19,7 +19,8 @@ def test_help_exits_0_and_lists_the_env_and_policy_choices():
   result = run_module('launch.train', '--help')
   assert result.returncode == 0, result.stderr
   text = ' '.join(result.stdout.split())  # absl wraps the help lines
-  assert "Environment, one of ['fork', 'tightrope', 'walker2d']" in text
+  assert ("Environment, one of ['fork', 'reach', 'tightrope', 'walker2d']"
+          in text)
   assert "Policy family, one of ['autoregressive', 'cvae'," in text
   assert 'Failed to import' not in result.stdout + result.stderr
 

@@ -24,6 +24,7 @@ import optax
 from il_jax import data, envs, evaluation, rollout
 from il_jax.config import ImitationConfig
 from il_jax.data.normalization import NormalizerStats
+from il_jax.envs import goals
 from il_jax.policies.base import Policy
 from il_jax.types import (Action, HyperParams, Metrics, Observation, Params,
                           PRNGKey, TrainState, Transition)
@@ -63,11 +64,17 @@ class Collector(NamedTuple):
       own scalars about iteration i's data.
     demo_metrics: `(ctx, algo_state) -> metrics` with the same names, for the
       first iteration, whose data are the expert's demonstrations.
+    demonstrate: None for the expert's demonstrations; else `(ctx, key) ->
+      (obs [T, B, obs_size], label [T, B, A], expert_controlled [T, B],
+      episode EpisodeStats [T, B])`, the first iteration's data made by the
+      collector's own demonstrator (e.g. GCBC's play), with
+      `T * B = config.expert_steps` rows.
   """
   init: Callable[..., Any]
   actor: Callable[..., tuple[rollout.Actor, Any]]
   aggregate: Callable[..., tuple[Any, Any, Metrics]]
   demo_metrics: Callable[..., Metrics]
+  demonstrate: Callable[..., Any] | None = None
 
 
 class TrainFns(NamedTuple):
@@ -176,15 +183,22 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
       environments).
 
   Raises:
-    ValueError: sizes that do not match the environment. (Whether an
-      expert is needed is `Algorithm.make_train_fns`'s check.)
+    ValueError: sizes that do not match the environment, or demonstrations
+      given to a collector that makes its own. (Whether an expert is needed
+      is `Algorithm.make_train_fns`'s check.)
   """
+  goals.check_sees_goal(env, policy.observation_size)
   if (policy.observation_size, policy.action_size) != (env.observation_size,
                                                        env.action_size):
     raise ValueError(
         f'policy sizes (obs {policy.observation_size}, action '
         f'{policy.action_size}) do not match the environment (obs '
         f'{env.observation_size}, action {env.action_size}).')
+  own_demonstrator = (collector is not None and
+                      collector.demonstrate is not None)
+  if demonstrations is not None and own_demonstrator:
+    raise ValueError('demonstrations= cannot be given to an algorithm whose '
+                     'collector makes its own first data (e.g. gcbc).')
   if demonstrations is not None:
     data.demonstrations.check(demonstrations, env.observation_size,
                               env.action_size)
@@ -219,8 +233,17 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
     if hparams is None:
       hparams = config.hyperparams()
     demo_key, params_key, key = jax.random.split(key, 3)
-    dataset, expert_summary = demonstration_data(
-        config, wrapped, expert, demonstrations, capacity, demo_key)
+    if own_demonstrator:
+      obs, label, controlled, episode = collector.demonstrate(
+          ctx._replace(hparams=hparams), demo_key)
+      dataset = data.create(capacity, env.observation_size, env.action_size,
+                            extras=DATASET_EXTRAS)
+      dataset = data.add(dataset, obs, label,
+                         {'expert_controlled': controlled})
+      expert_summary = envs.summarize_episodes(episode)
+    else:
+      dataset, expert_summary = demonstration_data(
+          config, wrapped, expert, demonstrations, capacity, demo_key)
     dataset, outside = bound_labels(dataset)
     params = policy.init(params_key, jnp.zeros(env.observation_size))
     opt_state = optimizer.init(params)
@@ -323,7 +346,8 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
         'Training_Loss': loss,
         'Dataset_Size': state.dataset.size,
         'Dataset_Dropped': state.dataset.dropped,
-        # Every row of the dataset is one expert label.
+        # Every row of the dataset is one expert label (a collector whose
+        # rows are not, such as gcbc's play, reports its own count below).
         'Expert_Labels': state.dataset.size,
         'Expert_AverageReturn': state.expert_return,
         'Total_EnvSteps': env_steps,

@@ -1,5 +1,6 @@
 """Imitation data: demonstrations and their files, the fixed-capacity
-on-device dataset, and observation normalisation."""
+on-device dataset, and observation normalisation. Hindsight goal
+relabelling of a rollout is `il_jax.data.relabel`."""
 
 from il_jax.data.dataset import add
 from il_jax.data.dataset import add_masked

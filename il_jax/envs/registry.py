@@ -15,6 +15,7 @@ _ENVIRONMENTS = MappingProxyType({
     'walker2d': 'il_jax.envs.walker2d:Walker2d',
     'tightrope': 'il_jax.envs.tightrope:Tightrope',
     'fork': 'il_jax.envs.fork:Fork',
+    'reach': 'il_jax.envs.reach:Reach',
 })
 
 

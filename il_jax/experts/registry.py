@@ -33,7 +33,7 @@ from il_jax.experts import ppo_networks
 from il_jax.types import Action, Observation, PRNGKey
 
 # Environments whose class carries an analytic `expert_action(obs)`.
-_ANALYTIC = ('fork', 'tightrope')
+_ANALYTIC = ('fork', 'reach', 'tightrope')
 # Where shipped experts live: `<_ASSETS>/<name>/{card.json, params/}`.
 _ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'assets')
 # Noise of the analytic experts' stochastic variant when none is given.
