@@ -197,8 +197,8 @@ def test_resume_refuses_a_workdir_of_another_config(uninterrupted):
 
 
 @pytest.mark.parametrize('overrides, message', [
-    ({'algo': 'gail'}, r"algo='gail' is not valid; expected one of "
-                       r"\['bc', 'dagger', 'gcbc', 'hg_dagger'\]"),
+    ({'algo': 'airl'}, r"algo='airl' is not valid; expected one of "
+                       r"\['bc', 'dagger', 'gail', 'gcbc', 'hg_dagger'\]"),
     ({'env': 'ant'}, r"env='ant' is not valid"),
     ({'policy': 'transformer'}, r"policy='transformer' is not valid"),
     ({'num_seeds': 0}, r'num_seeds=0 is not valid'),
