@@ -162,6 +162,18 @@ def demonstration_data(config: ImitationConfig, env, expert: ExpertFn | None,
       data.demonstrations.episode_stats(demonstrations))
 
 
+def bound_labels(config: ImitationConfig, dataset: data.Dataset,
+                 bounds: tuple[Any, Any]) -> tuple[data.Dataset, jax.Array]:
+  """The dataset with its labels clipped to the action `bounds` (unless
+  `out_of_bounds_labels='error'`), and how many rows (int32) had a label
+  outside them: the rows added since the last call, as earlier ones were
+  clipped."""
+  outside = envs.outside_bounds(dataset.action, bounds)
+  if config.out_of_bounds_labels == 'clip':
+    dataset = dataset.replace(action=jnp.clip(dataset.action, *bounds))
+  return dataset, jnp.sum(outside).astype(jnp.int32)
+
+
 def make_train_fns(config: ImitationConfig, env, policy: Policy,
                    expert: ExpertFn | None, collector: Collector | None,
                    dataset_capacity: int | None = None,
@@ -215,15 +227,6 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
   ctx = CollectContext(env=wrapped, policy=policy, expert=expert,
                        config=config, demonstration_rows=demonstration_rows)
 
-  def bound_labels(dataset: data.Dataset) -> tuple[data.Dataset, jax.Array]:
-    """The dataset with its labels clipped to the action bounds (unless
-    `out_of_bounds_labels='error'`), and how many rows had a label outside
-    them: rows added since the last call, as earlier ones were clipped."""
-    outside = envs.outside_bounds(dataset.action, (low, high))
-    if config.out_of_bounds_labels == 'clip':
-      dataset = dataset.replace(action=jnp.clip(dataset.action, low, high))
-    return dataset, jnp.sum(outside).astype(jnp.int32)
-
   def normalizer(dataset: data.Dataset) -> NormalizerStats:
     if config.normalize_observations:
       return data.compute_stats(dataset)
@@ -244,7 +247,7 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
     else:
       dataset, expert_summary = demonstration_data(
           config, wrapped, expert, demonstrations, capacity, demo_key)
-    dataset, outside = bound_labels(dataset)
+    dataset, outside = bound_labels(config, dataset, (low, high))
     params = policy.init(params_key, jnp.zeros(env.observation_size))
     opt_state = optimizer.init(params)
     opt_state = opt_state._replace(hyperparams={
@@ -326,7 +329,7 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
       def aggregate():
         dataset, next_algo_state, metrics = collector.aggregate(
             run_ctx, state.dataset, algo_state, steps, i + 1)
-        dataset, outside = bound_labels(dataset)
+        dataset, outside = bound_labels(config, dataset, (low, high))
         return dataset, next_algo_state, {
             **train_return(envs.summarize_episodes(steps.episode)),
             'Labels_OutOfBounds': outside,

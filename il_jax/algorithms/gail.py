@@ -314,9 +314,7 @@ def gail_train_fns(config: GAILConfig, env, expert=None,
     dataset, summary = core.demonstration_data(
         config, wrapped, expert, demonstrations, capacity, demo_key,
         num_envs=config.demonstration_envs)
-    outside = jnp.sum(envs.outside_bounds(dataset.action, (low, high)))
-    if config.out_of_bounds_labels == 'clip':
-      dataset = dataset.replace(action=jnp.clip(dataset.action, low, high))
+    dataset, outside = core.bound_labels(config, dataset, (low, high))
     params = network.init(
         d_key, jnp.zeros((1, env.observation_size + env.action_size)))
     return GAILState(
@@ -325,7 +323,7 @@ def gail_train_fns(config: GAILConfig, env, expert=None,
         key=key, iteration=jnp.zeros((), jnp.int32),
         env_steps=jnp.asarray(capacity, jnp.int32),
         expert_return=summary['return_mean'],
-        labels_out_of_bounds=outside.astype(jnp.int32),
+        labels_out_of_bounds=outside,
         hparams={} if hparams is None else hparams)
 
   def round_(carry, key):
