@@ -55,7 +55,7 @@ def test_shipped_asset_is_found_and_walker2d_errors_without_one(
     experts.load('walker2d', directory=str(tmp_path))
 
   monkeypatch.setattr(registry, '_ASSETS', os.path.dirname(directory))
-  assert experts.registered_names() == ('fork', 'tightrope', 'walker2d')
+  assert experts.registered_names() == ('fork', 'reach', 'tightrope', 'walker2d')
   assert experts.shipped_names() == ('walker2d',)
   assert experts.shipped_names('walker2d') == ('walker2d',)
   assert experts.shipped_names('tightrope') == ()

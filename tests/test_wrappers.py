@@ -131,5 +131,5 @@ def test_wrap_rejects_bad_values(kwargs):
 
 
 def test_make_lists_known_environments_for_unknown_name():
-  with pytest.raises(ValueError, match='fork, tightrope, walker2d'):
+  with pytest.raises(ValueError, match='fork, reach, tightrope, walker2d'):
     envs.make('walker3d')
