@@ -23,15 +23,18 @@ flags.disclaim_key_flags()
 
 def field_docs(cls) -> dict[str, str]:
   """Each field's text in the `Attributes:` section of `cls`'s docstring and
-  its bases', on one line."""
+  its bases', on one line; fields documented together (`a, b: text`) share
+  the text."""
   docs: dict[str, str] = {}
   for klass in reversed(cls.__mro__):
     text = (klass.__doc__ or '').split('Attributes', 1)
     if len(text) < 2:
       continue
-    for match in re.finditer(r'^ {4}(\w+): (.*?)(?=^ {4}\w+: |\Z)',
-                             text[1].split('\n  """')[0], re.M | re.S):
-      docs[match.group(1)] = ' '.join(match.group(2).split())
+    for match in re.finditer(
+        r'^ {4}((?:\w+,\s+)*\w+): (.*?)(?=^ {4}(?:\w+,\s+)*\w+: |\Z)',
+        text[1].split('\n  """')[0], re.M | re.S):
+      for name in re.split(r',\s+', match.group(1)):
+        docs[name] = ' '.join(match.group(2).split())
   return docs
 
 

@@ -60,6 +60,11 @@ class GAILConfig(ImitationConfig):
   networks of 64 units, five discriminator steps per round with a
   gradient penalty.
 
+  `eval_episodes`, `episode_length`, `demo_noise` and
+  `out_of_bounds_labels` mean what they mean for every algorithm;
+  `train_steps_per_iter`, `train_batch_size` and `ema_decay` must keep their
+  defaults: PPO trains the learner.
+
   Attributes (the shared `ImitationConfig` fields mean for GAIL):
     n_iter: iterations; each is `steps_per_iter` steps of rollouts and
       updates, then an evaluation and (in the driver) a checkpoint.
@@ -71,17 +76,15 @@ class GAILConfig(ImitationConfig):
     learning_rate, max_grad_norm, normalize_observations: PPO's Adam
       learning rate, gradient clip and running observation normaliser
       (which the discriminator's inputs share).
-    eval_episodes, episode_length, demo_noise, out_of_bounds_labels: as
-      for every algorithm. `train_steps_per_iter`, `train_batch_size` and
-      `ema_decay` must keep their defaults: PPO trains the learner.
   Attributes (GAIL's own):
     demonstration_envs: environments the expert demonstrates in, so that
       the demonstrations do not scale with `num_envs` (2, as BC's default,
       gives BC's demonstrations for the same seed).
     unroll_length, num_minibatches, update_epochs, anneal_learning_rate,
-      discount, gae_lambda, clip_epsilon, value_coef, entropy_coef,
-      reward_scaling, policy_hidden_sizes, value_hidden_sizes: PPO's
-      (`experts.ppo.PPOConfig`).
+      discount, gae_lambda, clip_epsilon, dual_clip, value_coef,
+      entropy_coef, reward_scaling, policy_hidden_sizes,
+      value_hidden_sizes: PPO's (`experts.ppo.PPOConfig`; `dual_clip` is
+      the guard against the late collapse PPO's Walker2d experts showed).
     network_activation: the hidden activation of PPO's networks.
     reward: the reward's form, one of `REWARDS` (module docstring).
     discriminator_hidden_sizes: hidden layers of D's MLP.
@@ -107,6 +110,7 @@ class GAILConfig(ImitationConfig):
   discount: float = 0.99
   gae_lambda: float = 0.95
   clip_epsilon: float = 0.2
+  dual_clip: float | None = None
   value_coef: float = 0.5
   entropy_coef: float = 1e-3
   reward_scaling: float = 1.0
@@ -168,7 +172,8 @@ class GAILConfig(ImitationConfig):
         anneal_learning_rate=self.anneal_learning_rate,
         max_grad_norm=self.max_grad_norm, discount=self.discount,
         gae_lambda=self.gae_lambda, clip_epsilon=self.clip_epsilon,
-        value_coef=self.value_coef, entropy_coef=self.entropy_coef,
+        dual_clip=self.dual_clip, value_coef=self.value_coef,
+        entropy_coef=self.entropy_coef,
         reward_scaling=self.reward_scaling,
         normalize_observations=self.normalize_observations,
         policy_hidden_sizes=self.policy_hidden_sizes,
