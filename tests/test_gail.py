@@ -106,6 +106,9 @@ def test_what_cannot_run_is_refused(tightrope):
     dataclasses.replace(CONFIG, reward='log')
   with pytest.raises(ValueError, match='gradient_penalty=-1'):
     dataclasses.replace(CONFIG, gradient_penalty=-1.0)
+  # PPO's own checks apply to its fields.
+  with pytest.raises(ValueError, match='dual_clip=0.5 is not valid'):
+    dataclasses.replace(CONFIG, dual_clip=0.5)
   with pytest.raises(ValueError, match='train_batch_size=64 is not used by '
                      'gail'):
     dataclasses.replace(CONFIG, train_batch_size=64)
@@ -116,6 +119,10 @@ def test_what_cannot_run_is_refused(tightrope):
                      r"got \['num_components', 'policy'\]"):
     settings.run_config({'algo': 'gail', 'env': 'tightrope', 'policy': 'mog',
                          'num_components': 3})
+  # The flat settings reach PPO.
+  ppo = settings.run_config({'algo': 'gail', 'env': 'tightrope',
+                             'dual_clip': 3.0}).imitation.ppo
+  assert ppo.dual_clip == 3.0
 
 
 def _run_config(**overrides):
