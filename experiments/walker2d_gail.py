@@ -46,14 +46,18 @@ GAIL = GAILConfig(
     expert_steps_per_env=_LENGTH, eval_episodes=5, episode_length=_LENGTH)
 
 
-def _gail(trajectories: int) -> RunConfig:
+def _gail(trajectories: int, **options) -> RunConfig:
   return RunConfig(
       algo='gail', env='walker2d', num_seeds=_SEEDS,
-      imitation=dataclasses.replace(GAIL, demonstration_envs=trajectories))
+      imitation=dataclasses.replace(GAIL, demonstration_envs=trajectories,
+                                    **options))
 
 
 RUNS = {
     'BC, 4 trajectories': _bc(4),
     'BC, 16 trajectories': _bc(16),
     'GAIL, 16 trajectories': _gail(16),
+    # The default before `tightrope_gail` showed D overfitting with it.
+    'GAIL, 16 trajectories, 5 discriminator steps': _gail(
+        16, discriminator_steps=5),
 }

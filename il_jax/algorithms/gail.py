@@ -57,7 +57,7 @@ class GAILConfig(ImitationConfig):
 
   The defaults are a tightrope recipe: 64 environments, 10 iterations of
   32 PPO rounds of 64 x 20 steps (409,600 steps in all), two-layer
-  networks of 64 units, five discriminator steps per round with a
+  networks of 64 units, one discriminator step per round with a
   gradient penalty.
 
   `eval_episodes`, `episode_length`, `demo_noise` and
@@ -91,7 +91,11 @@ class GAILConfig(ImitationConfig):
     discriminator_activation: their activation.
     discriminator_learning_rate: Adam's learning rate for D.
     discriminator_steps: Adam steps on D per round, each on the whole
-      rollout against as many expert rows drawn with replacement.
+      rollout against as many expert rows drawn with replacement. One
+      (the default) keeps D from overfitting a few demonstrations: from
+      tightrope's 400 expert rows, 5 steps let D separate them from every
+      learner step on 2 of 5 seeds, whose learners then stall
+      (`experiments/tightrope_gail`).
     gradient_penalty: weight of a penalty on (|grad_x l(x)| - 1)^2 at
       random interpolates of expert and learner inputs (the WGAN-GP form of
       Gulrajani et al. 2017 that DAC applies to GAIL); 0 for none. It keeps
@@ -121,7 +125,7 @@ class GAILConfig(ImitationConfig):
   discriminator_hidden_sizes: tuple[int, ...] = (64, 64)
   discriminator_activation: str = 'tanh'
   discriminator_learning_rate: float = 3e-4
-  discriminator_steps: int = 5
+  discriminator_steps: int = 1
   gradient_penalty: float = 1.0
 
   # PPO's learning rate lives in a schedule, so nothing is traced: a sweep
