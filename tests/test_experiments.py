@@ -8,7 +8,7 @@ import pytest
 
 import experiments
 from il_jax.experiment import RunConfig
-from launch import reproduce
+from launch import experiment_tables
 
 NAMES = sorted(m.name for m in pkgutil.iter_modules(experiments.__path__)
                if not m.ispkg)
@@ -32,8 +32,8 @@ def test_experiment_has_a_description_and_runs(name):
 @pytest.mark.parametrize('name', NAMES)
 def test_experiment_asks_for_a_table_and_axis_reproduce_draws(name):
   module = importlib.import_module(f'experiments.{name}')
-  assert getattr(module, 'TABLE', 'per_iteration') in reproduce.TABLES
-  assert getattr(module, 'X_AXIS', 'Iteration') in reproduce.X_AXES
+  assert getattr(module, 'TABLE', 'per_iteration') in experiment_tables.TABLES
+  assert getattr(module, 'X_AXIS', 'Iteration') in experiment_tables.X_AXES
 
 
 def _rows(returns, env_steps, seconds):
@@ -47,12 +47,12 @@ def _rows(returns, env_steps, seconds):
 def test_the_cost_table_shows_the_steps_and_seconds_spent_so_far():
   results = {'GAIL': _rows([[10, 30], [100, 200]], [1000, 2000], [5, 7]),
              'BC': _rows([[50, 50], [60, 60]], [10, 20], [1, 1])}
-  header, rows = reproduce.tabulate(results, expert=200.0, layout='cost')
+  header, rows = experiment_tables.tabulate(results, expert=200.0, layout='cost')
   assert header[1] == ('GAIL: Eval_AverageReturn (% of expert) '
                        '[environment steps (evaluations included), seconds]')
   assert rows[1][1] == '150.0 ± 50.0 (75 %) [2,000, 12 s]'
   assert rows[1][2] == '60.0 ± 0.0 (30 %) [20, 2 s]'
-  _, final = reproduce.tabulate(results, expert=200.0, layout='final')
+  _, final = experiment_tables.tabulate(results, expert=200.0, layout='final')
   assert final[0] == ['GAIL', '150.00 ± 50.00', '75 %', '400', '2000', '12']
   with pytest.raises(ValueError, match='TABLE'):
-    reproduce.tabulate(results, expert=200.0, layout='curve')
+    experiment_tables.tabulate(results, expert=200.0, layout='curve')
