@@ -203,6 +203,8 @@ def test_tightrope_rejects_wrong_action_shape(tightrope):
     ({'init_offset': 1.5}, 'init_offset'),
     ({'sway_instability': -1.0}, 'sway_instability'),
     ({'base_instability': 'high'}, 'base_instability'),
+    ({'show_previous_action': 'yes'}, 'show_previous_action'),
+    ({'show_previous_action': 1}, 'show_previous_action'),
 ])
 def test_tightrope_rejects_invalid_options(options, name):
   with pytest.raises(ValueError, match=name):
@@ -213,6 +215,70 @@ def test_tightrope_rejects_invalid_options(options, name):
 def test_make_rejects_unknown_options(name):
   with pytest.raises(ValueError, match='bogus'):
     envs.make(name, bogus=1)
+
+
+def _pushing_policy(obs):
+  """Pushes the walker away from the line, beyond the clip at |u| = 1 once
+  |x| > 0.03, so that episodes fall (and reset) within a few dozen steps."""
+  return 1.5 * jnp.tanh(20.0 * obs[..., :1])
+
+
+def _auto_reset_run(env, policy, num_envs=16, num_steps=80, seed=0):
+  """Jitted rollout in `wrap(env)`: obs, actions, dones `[T, B, ...]` and the
+  observations after each step."""
+  wrapped = envs.wrap(env, episode_length=env.default_episode_length)
+
+  @jax.jit
+  def run(key):
+    def step(state, _):
+      action = policy(state.obs)
+      next_state = wrapped.step(state, action)
+      return next_state, (state.obs, action, next_state.done, next_state.obs)
+
+    state = wrapped.reset(jax.random.split(key, num_envs))
+    return jax.lax.scan(step, state, None, num_steps)[1]
+
+  return run(jax.random.PRNGKey(seed))
+
+
+def test_tightrope_shows_the_previous_applied_action_and_resets_it():
+  env = envs.make('tightrope', show_previous_action=True)
+  assert env.observation_size == 4
+  obs, actions, done, next_obs = _auto_reset_run(env, _pushing_policy)
+  assert obs.shape[-1] == 4
+  assert done.any() and (np.abs(actions) > 1).any()  # resets and clips tested
+  np.testing.assert_array_equal(obs[0, :, 3], 0.0)
+  # After a step: the clipped action just applied, or 0 where the episode
+  # ended and the auto-reset began a new one.
+  applied = np.clip(actions[..., 0], -1.0, 1.0)
+  np.testing.assert_array_equal(next_obs[..., 3],
+                                np.where(done, 0.0, applied))
+
+
+def test_tightrope_previous_action_leaves_dynamics_and_expert_unchanged():
+  """The same keys and expert give the same trajectories with or without
+  the cue: the expert ignores it. (Equal to float32 rounding, not bit for
+  bit: XLA fuses the two compiled steps differently.)"""
+  plain = envs.make('tightrope')
+  shown = envs.make('tightrope', show_previous_action=True)
+  assert plain.observation_size == 3
+  run_plain = _auto_reset_run(plain, plain.expert_action, num_steps=120)
+  run_shown = _auto_reset_run(shown, shown.expert_action, num_steps=120)
+  obs_plain, actions_plain = run_plain[:2]
+  obs_shown, actions_shown = run_shown[:2]
+  np.testing.assert_allclose(obs_shown[..., :3], obs_plain, rtol=1e-6,
+                             atol=1e-8)
+  np.testing.assert_allclose(actions_shown, actions_plain, rtol=1e-6,
+                             atol=1e-8)
+  # Whatever the cue says, the expert's label and the safety margin are
+  # those of the first three entries.
+  cue = jax.random.uniform(jax.random.PRNGKey(1), obs_plain.shape[:-1] + (1,),
+                           minval=-1.0, maxval=1.0)
+  with_cue = jnp.concatenate([obs_plain, cue], axis=-1)
+  np.testing.assert_array_equal(shown.expert_action(with_cue),
+                                plain.expert_action(obs_plain))
+  np.testing.assert_array_equal(shown.safety_margin(with_cue),
+                                plain.safety_margin(obs_plain))
 
 
 # ---------------------------------------------------------------------------

@@ -108,6 +108,8 @@ def test_wrong_action_shape_is_a_clear_error():
     ({'iterations': 0}, r'iterations=0 is not valid; expected a positive '
                         r'integer'),
     ({'integrator': 'rk45'}, r"integrator='rk45' is not valid"),
+    ({'observe': 'velocities'}, r"observe='velocities' is not valid; "
+                                r"expected one of \['full', 'positions'\]"),
     ({'healthy_z_range': (2.0, 0.8)}, r'low < high'),
     ({'reset_noise_scale': -1.0}, r'expected a positive number'),
     ({'solver_preset': 'fast'}, r"Unknown option\(s\) \['solver_preset'\] "

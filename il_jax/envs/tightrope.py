@@ -38,6 +38,18 @@ and falls at the first mid-span (step ~50): error compounds. DAgger rolls
 out the learner, so it visits exactly those off-line mid-span states, has
 them relabelled by `expert_action` and learns the missing feedback.
 
+The copycat cue (`show_previous_action=True`). The observation gains a 4th
+entry, the previous action applied (clipped; 0 at reset), carried in the
+state `[x, v, s, u_prev]`. The expert ignores it (`expert_action` reads the
+first three entries), but in its demonstrations the previous action
+predicts the current one almost perfectly, since the expert's action changes
+slowly: a learner can copy it instead of learning the feedback from `x`,
+`v` and the sway. This is the "copycat" nuisance of causal confusion (de
+Haan et al. 2019, "Causal Confusion in Imitation Learning"; Wen et al.
+2020, "Fighting Copycat Agents in Behavioral Cloning from Observation
+Histories"): the copied cue is right on the expert's data and wrong once
+the learner's own actions feed it.
+
 RESULTS.md ("tightrope: BC vs DAgger") measures it under the CS285
 protocol; its "Toy environments" section records how the dynamics were sized.
 """
@@ -71,7 +83,8 @@ class Tightrope(ToyEnv):
                sway_instability: float = 20.0,
                steps_per_span: int = 100,
                init_offset: float = 0.1,
-               dt: float = 0.05):
+               dt: float = 0.05,
+               show_previous_action: bool = False):
     """Builds the environment.
 
     Args:
@@ -83,16 +96,24 @@ class Tightrope(ToyEnv):
       init_offset: half-width of the uniform initial lateral offset. Much
         beyond 0.3 the expert itself cannot settle before mid-span.
       dt: time step (s).
+      show_previous_action: whether the observation gains a 4th entry, the
+        previous action applied (clipped; 0 at reset), the copycat cue the
+        expert ignores (see the module docstring). False keeps the 3-entry
+        observation unchanged.
 
     Raises:
       ValueError: if an option is not a positive number (integer for
-        `steps_per_span`) or `init_offset` is not below the fall offset 1.
+        `steps_per_span`), `init_offset` is not below the fall offset 1, or
+        `show_previous_action` is not a bool.
     """
     check_positive('base_instability', base_instability)
     check_positive('sway_instability', sway_instability)
     check_positive('steps_per_span', steps_per_span, integer=True)
     check_positive('init_offset', init_offset)
     check_positive('dt', dt)
+    if not isinstance(show_previous_action, bool):
+      raise ValueError(f'show_previous_action={show_previous_action!r} is not '
+                       'valid; expected True or False.')
     if init_offset >= _FALL_OFFSET:
       raise ValueError(
           f'init_offset={init_offset!r} is not valid; expected a number in '
@@ -102,17 +123,21 @@ class Tightrope(ToyEnv):
     self._span_per_step = 1.0 / steps_per_span
     self._init_offset = float(init_offset)
     self._dt = float(dt)
+    self._show_previous_action = show_previous_action
 
   @property
   def observation_size(self) -> int:
-    return 3
-
+    return 4 if self._show_previous_action else 3
 
   def reset(self, rng: jax.Array) -> State:
-    """Starts at a post, slightly off the line, at rest. rng: [2]."""
+    """Starts at a post, slightly off the line, at rest (and, with
+    `show_previous_action`, no previous action). rng: [2]."""
     x = jax.random.uniform(
         rng, (), minval=-self._init_offset, maxval=self._init_offset)
-    physics = jnp.stack([x, 0.0, 0.0]).astype(jnp.float32)  # [x, v, s]
+    # [x, v, s], then u_prev = 0 with `show_previous_action`: kept in the
+    # state so that the auto-reset clears it with the episode.
+    start = [x, 0.0, 0.0] + [0.0] * self._show_previous_action
+    physics = jnp.stack(start).astype(jnp.float32)
     zero = jnp.zeros((), jnp.float32)
     return State(
         pipeline_state=physics,
@@ -125,11 +150,12 @@ class Tightrope(ToyEnv):
   def step(self, state: State, action: jax.Array) -> State:
     """One semi-implicit Euler step. action: [1], clipped to [-1, 1]."""
     check_action('tightrope', action, self.action_size)
-    x, v, s = state.pipeline_state
+    x, v, s = state.pipeline_state[:3]
     u = jnp.clip(action[0], -1.0, 1.0)
     v = v + self._dt * (self._instability(s) * x + u)
     x = x + self._dt * v
-    physics = jnp.stack([x, v, s + self._span_per_step])
+    physics = jnp.stack([x, v, s + self._span_per_step] +
+                        [u] * self._show_previous_action)
     fell = (jnp.abs(x) > _FALL_OFFSET).astype(jnp.float32)
     reward = (1.0 - fell) * (1.0 - jnp.square(x))
     return state.replace(
@@ -143,14 +169,15 @@ class Tightrope(ToyEnv):
                  'squared_offset': jnp.square(x)})
 
   def safety_margin(self, obs: jax.Array) -> jax.Array:
-    """How far `obs [..., 3]` is from a fall: `1 - |x|`, `[...]`, >= 0.
+    """How far `obs [..., 3 or 4]` is from a fall: `1 - |x|`, `[...]`, >= 0.
 
     HG-DAgger's 'safety' gate intervenes where it is small.
     """
     return jnp.maximum(_FALL_OFFSET - jnp.abs(obs[..., 0]), 0.0)
 
   def expert_action(self, obs: jax.Array) -> jax.Array:
-    """The saturated PD expert. obs: [..., 3] -> action [..., 1]."""
+    """The saturated PD expert. obs: [..., 3 or 4] -> action [..., 1]; it
+    reads `[x, v, sway]` only, ignoring the previous action if shown."""
     x, v, sway = obs[..., 0:1], obs[..., 1:2], obs[..., 2:3]
     stiffness = (self._base_instability + self._sway_instability * sway +
                  _EXPERT_STIFFNESS)
@@ -160,8 +187,8 @@ class Tightrope(ToyEnv):
     return self._base_instability + self._sway_instability * _sway(s)
 
   def _observe(self, physics: jax.Array) -> jax.Array:
-    x, v, s = physics
-    return jnp.stack([x, v, _sway(s)])
+    """`[x, v, sway]`, then the previous action `u_prev` if shown."""
+    return jnp.concatenate([physics[:2], _sway(physics[2:3]), physics[3:]])
 
 
 def _sway(s: jax.Array) -> jax.Array:

@@ -26,6 +26,13 @@ The MuJoCo solver settings trade fidelity for speed and come as presets:
 Each setting can also be overridden on its own (`iterations=`, ...).
 `loop_trips_per_step` counts the sequential work of a setting.
 
+`observe` chooses what the learner is shown (`il_jax.envs.learner_view`):
+'full' (default) the whole observation; 'positions' only `qpos[1:]` (8
+numbers), hiding the velocities, so that a Markov policy is partially
+observed and a policy conditioned on a history of positions can recover
+them by differencing. The environment's own observation, and so the
+expert's, stays the full 17 numbers either way.
+
 `impl` chooses MJX's implementation: 'jax' (default) or 'warp' (MJX-Warp,
 NVIDIA's kernels, needs `warp-lang`: `pip install 'il_jax[warp]'`). Both run
 the same model and solver settings and agree step for step
@@ -98,6 +105,10 @@ _VELOCITY_CLIP = 10.0
 # MJX implementations (`impl=`); see `il_jax.envs.mjx_warp` for 'warp'.
 IMPLS = ('jax', 'warp')
 
+# What the learner is shown (`observe=`): the whole observation, or the
+# positions qpos[1:] only (its first nq - 1 entries).
+OBSERVES = ('full', 'positions')
+
 
 class Walker2d(Env):
   """Gymnasium-faithful Walker2d on MJX (brax `Env` interface, unbatched).
@@ -124,7 +135,8 @@ class Walker2d(Env):
                healthy_z_range: tuple[float, float] = (0.8, 2.0),
                healthy_angle_range: tuple[float, float] = (-1.0, 1.0),
                reset_noise_scale: float = 5e-3,
-               impl: str = 'jax'):
+               impl: str = 'jax',
+               observe: str = 'full'):
     """Builds the environment.
 
     Args:
@@ -146,12 +158,16 @@ class Walker2d(Env):
       impl: MJX implementation, 'jax' or 'warp'. Under 'warp' the
         `pipeline_state` is `mjx_warp.PhysicsState` (positions, velocities,
         warm start) rather than a full `mjx.Data`.
+      observe: the learner's view, one of `OBSERVES`: 'full' or 'positions'
+        (`qpos[1:]`, 8 numbers; see the module docstring). The observation
+        itself is the full 17 numbers either way.
 
     Raises:
       ValueError: for an invalid option.
       ImportError: for impl='warp' without `warp-lang`, naming the extra.
     """
     check_choice('impl', impl, IMPLS)
+    check_choice('observe', observe, OBSERVES)
     check_choice('version', version, ('v4', 'v5'))
     check_choice('solver', solver, tuple(SOLVER_PRESETS))
     settings = dict(SOLVER_PRESETS[solver])
@@ -185,6 +201,7 @@ class Walker2d(Env):
     self.solver_settings = MappingProxyType(settings)
     self.mj_model = mj_model
     self.impl = impl
+    self.observe = observe
     if impl == 'warp':
       self._warp_physics = mjx_warp.make_physics(mj_model, frame_skip)
     else:
@@ -214,6 +231,19 @@ class Walker2d(Env):
   @property
   def observation_size(self) -> int:
     return self.mj_model.nq - 1 + self.mj_model.nv
+
+  @property
+  def learner_observation_size(self) -> int:
+    """Size of the learner's view (`il_jax.envs.learner_view`): 17, or 8
+    with `observe='positions'`."""
+    if self.observe == 'positions':
+      return self.mj_model.nq - 1
+    return self.observation_size
+
+  def learner_observation(self, obs: jax.Array) -> jax.Array:
+    """The learner's view of `obs [..., 17]`: `[..., learner_observation_size]`;
+    with `observe='positions'` the leading `qpos[1:]`, without velocities."""
+    return obs[..., :self.learner_observation_size]
 
   @property
   def action_size(self) -> int:
