@@ -38,3 +38,25 @@ def test_windowed_with_history_one_is_the_markov_actor():
 def test_windowed_refuses_bad_history_length(k):
   with pytest.raises(ValueError, match='history_length'):
     rollout.windowed(lambda obs, key: obs, k, 4)
+
+
+def test_rebuilt_windows_equal_the_acting_windows():
+  """Rows stored with predecessor links rebuild the windows the actor saw."""
+  from il_jax.data import windows
+  actor = rollout.windowed(lambda window, key: window[:, -1], 3, 1)
+  state = actor.init(2)
+  done_seq = [False, False, True, False, True, True, False]
+  obs_rows, prev_rows, seen = [], [], []
+  for t, d in enumerate(done_seq):
+    obs = jnp.array([[t + 1.], [100. + t]])
+    done = jnp.array([d, False])
+    _, state, window = actor.act(state, obs, done, None)
+    for b in range(2):
+      row = len(obs_rows)
+      start = t == 0 or bool(done[b])
+      prev_rows.append(row if start else row - 2)  # Rows interleave the envs.
+      obs_rows.append(obs[b])
+      seen.append(window[b])
+  rebuilt = windows.rebuild(jnp.stack(obs_rows), jnp.array(prev_rows),
+                            jnp.arange(len(obs_rows)), 3)
+  np.testing.assert_array_equal(rebuilt, jnp.stack(seen))
