@@ -215,6 +215,52 @@ def deterministic(act: Callable[[Observation], Action]) -> Actor:
                init=lambda batch_size: ())
 
 
+class Window(NamedTuple):
+  """The actor state of `windowed`.
+
+  Attributes:
+    obs: `[B, k, obs_size]` the last k observations of each episode, oldest
+      first.
+    started: `[B]` bool, false until the first step; the first step fills
+      the window like a reset (`done` is all false after `env.reset`).
+  """
+  obs: jax.Array
+  started: jax.Array
+
+
+def windowed(act: ActingFn, history_length: int,
+             observation_size: int) -> Actor:
+  """The actor of a policy acting on `window [B, k, obs_size] -> action`.
+
+  The window lives in the actor state so it resets with the episode: where
+  an episode starts (`done` at the previous step, or the first step), it is
+  filled with the new episode's first observation ("first-obs padding");
+  elsewhere it shifts by one and appends `obs`. The training windows rebuilt
+  from the dataset's predecessor links use the same padding. For k = 1 the
+  plain stateless actor is returned, so Markov programs stay unchanged.
+  """
+  if not isinstance(history_length, int) or history_length < 1:
+    raise ValueError(
+        f'history_length must be an int >= 1, got {history_length!r}')
+  if history_length == 1:
+    return stochastic(act)
+
+  def init(batch_size):
+    return Window(
+        obs=jnp.zeros((batch_size, history_length, observation_size)),
+        started=jnp.zeros((batch_size,), bool))
+
+  def step(state, obs, done, key):
+    fresh = done | ~state.started
+    shifted = jnp.concatenate([state.obs[:, 1:], obs[:, None]], axis=1)
+    padded = jnp.broadcast_to(obs[:, None], shifted.shape)
+    window = jnp.where(fresh[:, None, None], padded, shifted)
+    return (act(window, key), Window(window, jnp.ones_like(state.started)),
+            window)
+
+  return Actor(act=step, init=init)
+
+
 def uniform_random_policy(action_size: int, low: float = -1.0,
                           high: float = 1.0) -> ActingFn:
   """Actions uniform in [low, high]^action_size, independently per env."""

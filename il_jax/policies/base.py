@@ -56,6 +56,11 @@ class Policy:
     mode: `(params, obs [..., obs_size]) -> action [..., action_size]`.
     loss: `(params, Batch(obs [B, obs_size], action [B, action_size]), key)
       -> (scalar, aux)` where `aux` maps metric names to scalars.
+    history_length: how many of the last learner observations the policy
+      acts on. 1 (every family so far) means Markov: `obs [..., obs_size]`
+      as above. k > 1 means the policy acts on a window
+      `obs [..., k, obs_size]`, oldest first, that the rollout keeps in the
+      actor state and refills with the first observation at each reset.
   """
   name: str
   config: Any
@@ -65,6 +70,7 @@ class Policy:
   sample: SampleFn
   mode: ModeFn
   loss: LossFn
+  history_length: int = 1
 
 
 # Activations accepted by name in configs (names as in flax.linen / CS285).
