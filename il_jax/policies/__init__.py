@@ -25,6 +25,8 @@ _FAMILIES = MappingProxyType({
     'diffusion': 'il_jax.policies.diffusion:DiffusionConfig',
     'autoregressive': 'il_jax.policies.autoregressive:AutoregressiveConfig',
     'ensemble': 'il_jax.policies.ensemble:EnsembleConfig',
+    'gru': 'il_jax.policies.gru:GRUConfig',
+    'transformer': 'il_jax.policies.transformer:TransformerConfig',
 })
 
 

@@ -178,3 +178,51 @@ class MLP(nn.Module):
 def as_float(x: jax.Array) -> jax.Array:
   """Observations may arrive as float64 (numpy) or ints; networks use f32."""
   return jnp.asarray(x, jnp.float32)
+
+
+def window_axes(history_length: int) -> int:
+  """Trailing axes of an observation a policy of `history_length` acts on:
+  2 (`[k, obs_size]`) for a window, 1 (`[obs_size]`) for a Markov policy."""
+  return 2 if history_length > 1 else 1
+
+
+def check_window(obs: jax.Array, history_length: int,
+                 observation_size: int) -> None:
+  """Raises at trace time unless `obs` is what a policy of `history_length`
+  acts on: `[..., k, observation_size]` for k > 1, and the Markov
+  `[..., observation_size]` for k = 1 (as `check_observation`)."""
+  if history_length == 1:
+    check_observation(obs, observation_size)
+  elif obs.ndim < 2 or obs.shape[-2:] != (history_length, observation_size):
+    raise ValueError(
+        f'obs must be a window of shape [..., {history_length}, '
+        f'{observation_size}] (history_length={history_length}, oldest '
+        f'first), got {obs.shape}.')
+
+
+def checked_window(obs: jax.Array, history_length: int,
+                   observation_size: int) -> jax.Array:
+  """`obs` as a float32 window `[..., k, observation_size]`, after
+  `check_window`; a Markov (k = 1) `[..., observation_size]` gets its window
+  axis of length 1."""
+  obs = as_float(obs)
+  check_window(obs, history_length, observation_size)
+  return obs[..., None, :] if history_length == 1 else obs
+
+
+def check_window_batch(batch: Batch, history_length: int,
+                       observation_size: int, action_size: int) -> None:
+  """Raises at trace time unless `batch` is `obs [..., k, obs]` (`[..., obs]`
+  for k = 1) and `action [..., act]` with the same leading dimensions."""
+  check_window(batch.obs, history_length, observation_size)
+  action = batch.action
+  if action.ndim < 1 or action.shape[-1] != action_size:
+    raise ValueError(
+        f'batch.action must have shape [..., {action_size}], got '
+        f'{action.shape}.')
+  leading = batch.obs.shape[:batch.obs.ndim - window_axes(history_length)]
+  if action.shape[:-1] != leading:
+    raise ValueError(
+        'batch.obs and batch.action must share leading dimensions, got '
+        f'{batch.obs.shape} (history_length={history_length}) and '
+        f'{action.shape}.')
