@@ -55,8 +55,10 @@ def measure(family: str, batch_size: int) -> dict:
   optimizer = optax.adam(1e-3)
   data_key, init_key, run_key = jax.random.split(jax.random.PRNGKey(0), 3)
   obs_key, act_key = jax.random.split(data_key)
+  # A history policy (k > 1) acts on windows [k, obs] of observations.
+  window = (policy.history_length,) if policy.history_length > 1 else ()
   dataset = Batch(
-      obs=jax.random.normal(obs_key, (_DATASET, _OBS)),
+      obs=jax.random.normal(obs_key, (_DATASET, *window, _OBS)),
       action=jax.random.uniform(act_key, (_DATASET, _ACT), minval=-1.0,
                                 maxval=1.0))
   params = policy.init(init_key, dataset.obs[:1])
