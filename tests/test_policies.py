@@ -95,7 +95,7 @@ def test_registry_lists_the_families():
 
 
 @pytest.mark.parametrize('kwargs, match', [
-    (dict(name='transformer'), r'Unknown policy family .*gaussian, mlp'),
+    (dict(name='not_a_family'), r'Unknown policy family .*gaussian, gru, mlp'),
     (dict(name='mlp', width=3), r"Unknown option.*'width'.*n_layers, size"),
     (dict(name='mlp', activation='sine'), r"Unknown activation 'sine'.*tanh"),
     (dict(name='gaussian', size=0), 'size must be a positive integer'),
