@@ -200,7 +200,7 @@ def test_resume_refuses_a_workdir_of_another_config(uninterrupted):
     ({'algo': 'airl'}, r"algo='airl' is not valid; expected one of "
                        r"\['bc', 'dagger', 'gail', 'gcbc', 'hg_dagger'\]"),
     ({'env': 'ant'}, r"env='ant' is not valid"),
-    ({'policy': 'transformer'}, r"policy='transformer' is not valid"),
+    ({'policy': 'not_a_family'}, r"policy='not_a_family' is not valid"),
     ({'num_seeds': 0}, r'num_seeds=0 is not valid'),
     ({'expert': 'tightrope_best'}, r"expert='tightrope_best' is neither a "
                                    r'directory nor a shipped expert'),
