@@ -199,7 +199,7 @@ def test_fits_a_velocity_that_needs_the_history_compiling_once(family):
   keys = jax.random.split(jax.random.PRNGKey(6), steps)
   losses = []
   for i in range(steps):
-    batch = jax.tree.map(lambda x: x[i], data)  # pylint: disable=cell-var-from-loop
+    batch = Batch(obs=data.obs[i], action=data.action[i])
     params, opt_state, loss = step(params, opt_state, batch, keys[i])
     losses.append(loss)
   losses = np.asarray(losses)
