@@ -37,7 +37,15 @@ def part(act, key: PRNGKey, n_episodes: int,
          episode_length: int) -> rollout.Part:
   """`evaluate`'s rollout (same arguments) as a `rollout.Part`, to run
   beside others."""
-  return rollout.Part(actor=rollout.deterministic(act),
+  return actor_part(rollout.deterministic(act), key, n_episodes,
+                    episode_length)
+
+
+def actor_part(actor: rollout.Actor, key: PRNGKey, n_episodes: int,
+               episode_length: int) -> rollout.Part:
+  """`part` for any deterministic actor that draws no keys (e.g. a history
+  policy's, which keeps its window in its state)."""
+  return rollout.Part(actor=actor,
                       reset_keys=jax.random.split(key, n_episodes),
                       step_keys=None, num_steps=episode_length)
 

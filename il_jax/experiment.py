@@ -190,7 +190,9 @@ def build(config: RunConfig):
   env_options = dict(config.env_options)
   env = envs.make(config.env, **env_options)
   spec = algorithms.get(config.algo)
-  policy = (policies.make(config.policy, env.observation_size,
+  # The learner sees its view of the observation (the whole of it unless
+  # the env defines one); the expert and the demonstrations see it all.
+  policy = (policies.make(config.policy, envs.learner_view(env).size,
                           env.action_size, **dict(config.policy_options))
             if spec.takes_policy else None)
   demos = (None if config.demonstrations is None else

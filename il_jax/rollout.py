@@ -228,37 +228,131 @@ class Window(NamedTuple):
   started: jax.Array
 
 
+def _check_history_length(history_length) -> None:
+  if not isinstance(history_length, int) or isinstance(
+      history_length, bool) or history_length < 1:
+    raise ValueError(
+        f'history_length must be an int >= 1, got {history_length!r}')
+
+
+def _empty_window(batch_size: int, history_length: int,
+                  observation_size: int) -> Window:
+  return Window(
+      obs=jnp.zeros((batch_size, history_length, observation_size)),
+      started=jnp.zeros((batch_size,), bool))
+
+
+def _advance(window: Window, obs: jax.Array, done: jax.Array) -> Window:
+  """The window after seeing `obs [B, obs_size]`: where an episode starts
+  (`done` at the previous step, or the first step) it is filled with `obs`
+  ("first-obs padding"); elsewhere it shifts by one and appends `obs`."""
+  fresh = done | ~window.started
+  shifted = jnp.concatenate([window.obs[:, 1:], obs[:, None]], axis=1)
+  padded = jnp.broadcast_to(obs[:, None], shifted.shape)
+  return Window(jnp.where(fresh[:, None, None], padded, shifted),
+                jnp.ones_like(window.started))
+
+
 def windowed(act: ActingFn, history_length: int,
              observation_size: int) -> Actor:
   """The actor of a policy acting on `window [B, k, obs_size] -> action`.
 
-  The window lives in the actor state so it resets with the episode: where
-  an episode starts (`done` at the previous step, or the first step), it is
-  filled with the new episode's first observation ("first-obs padding");
-  elsewhere it shifts by one and appends `obs`. The training windows rebuilt
-  from the dataset's predecessor links use the same padding. For k = 1 the
-  plain stateless actor is returned, so Markov programs stay unchanged.
+  The window lives in the actor state so it resets with the episode (see
+  `_advance`); the record is the window acted on. The training windows
+  rebuilt from the dataset's predecessor links (`data.windows`) use the same
+  padding. For k = 1 the plain stateless actor is returned, so Markov
+  programs stay unchanged.
   """
-  if not isinstance(history_length, int) or history_length < 1:
-    raise ValueError(
-        f'history_length must be an int >= 1, got {history_length!r}')
+  _check_history_length(history_length)
   if history_length == 1:
     return stochastic(act)
 
-  def init(batch_size):
-    return Window(
-        obs=jnp.zeros((batch_size, history_length, observation_size)),
-        started=jnp.zeros((batch_size,), bool))
-
   def step(state, obs, done, key):
-    fresh = done | ~state.started
-    shifted = jnp.concatenate([state.obs[:, 1:], obs[:, None]], axis=1)
-    padded = jnp.broadcast_to(obs[:, None], shifted.shape)
-    window = jnp.where(fresh[:, None, None], padded, shifted)
-    return (act(window, key), Window(window, jnp.ones_like(state.started)),
-            window)
+    window = _advance(state, obs, done)
+    return act(window.obs, key), window, window.obs
 
-  return Actor(act=step, init=init)
+  return Actor(
+      act=step,
+      init=lambda batch_size: _empty_window(batch_size, history_length,
+                                            observation_size))
+
+
+class Seen(NamedTuple):
+  """A step's observation as an actor of `LearnerInput.actor` gets it.
+
+  Attributes:
+    full: `[B, obs_size]` the environment's observation (what the expert
+      acts on).
+    learner: what the learner acts on: `[B, view_size]` (its view of
+      `full`) or, for a history policy, `[B, k, view_size]`, its window of
+      the last k views, oldest first.
+  """
+  full: jax.Array
+  learner: jax.Array
+
+
+class LearnerInput(NamedTuple):
+  """How the learner sees an environment: its view of each observation
+  (`envs.learner_view`) and how many past views a history policy gets.
+
+  `plain` (the full observation, no history) is every Markov policy on an
+  environment without a view: its actors get the raw `obs [B, obs_size]`,
+  so their programs are the ones they were before views existed. Otherwise
+  `actor` wraps them so that they get a `Seen` and keeps the window in its
+  state; `learner_obs` and `full_obs` pick an actor's inputs out of either.
+
+  Attributes:
+    history_length: k >= 1, the policy's `history_length`.
+    view_size: the size of the learner's view.
+    observe: `obs [..., obs_size] -> [..., view_size]`, or None for the
+      full observation.
+  """
+  history_length: int = 1
+  view_size: int = 0
+  observe: Callable[[jax.Array], jax.Array] | None = None
+
+  @property
+  def plain(self) -> bool:
+    return self.history_length == 1 and self.observe is None
+
+  def view(self, obs: jax.Array) -> jax.Array:
+    """`obs [..., obs_size] -> [..., view_size]`, the learner's view."""
+    return obs if self.observe is None else self.observe(obs)
+
+  def learner_obs(self, obs):
+    """What the learner acts on, from what a (wrapped) actor gets."""
+    return obs if self.plain else obs.learner
+
+  def full_obs(self, obs):
+    """The environment's observation, from what a (wrapped) actor gets."""
+    return obs if self.plain else obs.full
+
+  def actor(self, inner: Actor) -> Actor:
+    """`inner`, getting a `Seen` instead of the raw observation (unless
+    `plain`); the state is `(window, inner's state)`."""
+    _check_history_length(self.history_length)
+    if self.plain:
+      return inner
+    k = self.history_length
+
+    def act(state, obs, done, key):
+      window, inner_state = state
+      view = self.view(obs)
+      if k == 1:
+        learner = view
+      else:
+        window = _advance(window, view, done)
+        learner = window.obs
+      action, inner_state, record = inner.act(inner_state, Seen(obs, learner),
+                                              done, key)
+      return action, (window, inner_state), record
+
+    def init(batch_size):
+      window = (() if k == 1 else
+                _empty_window(batch_size, k, self.view_size))
+      return window, inner.init(batch_size)
+
+    return Actor(act=act, init=init)
 
 
 def uniform_random_policy(action_size: int, low: float = -1.0,
@@ -357,7 +451,7 @@ def mixture(learner: ActingFn, expert: Callable[[Observation], Action],
     learner_key, mix_key = jax.random.split(key)
     learner_action = learner(obs, learner_key)
     expert_action = expert(obs)
-    use_expert = jax.random.bernoulli(mix_key, beta, obs.shape[:-1])
+    use_expert = jax.random.bernoulli(mix_key, beta, done.shape)
     action = jnp.where(use_expert[:, None], expert_action, learner_action)
     return action, state, Labels(expert_action, use_expert)
 

@@ -11,6 +11,7 @@ from il_jax.algorithms import core
 from il_jax.config import ImitationConfig
 
 
-ALGORITHM = core.Algorithm(name='bc', config_class=ImitationConfig)
+ALGORITHM = core.Algorithm(name='bc', config_class=ImitationConfig,
+                           learner_views=True)
 make_train_fns = ALGORITHM.make_train_fns
 make_train = ALGORITHM.make_train

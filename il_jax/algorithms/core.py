@@ -23,6 +23,7 @@ import optax
 
 from il_jax import data, envs, evaluation, rollout
 from il_jax.config import ImitationConfig
+from il_jax.data import windows
 from il_jax.data.normalization import NormalizerStats
 from il_jax.envs import goals
 from il_jax.policies.base import Policy
@@ -32,18 +33,26 @@ from il_jax.types import (Action, HyperParams, Metrics, Observation, Params,
 ExpertFn = Callable[[Observation], Action]
 # The dataset records, per row, whether the expert's action was executed there.
 DATASET_EXTRAS = {'expert_controlled': jax.ShapeDtypeStruct((), jnp.bool_)}
+# A history policy's dataset also links each row to its episode's previous
+# row (`data.windows`), to rebuild its training windows.
+HISTORY_EXTRAS = {**DATASET_EXTRAS,
+                  'prev': jax.ShapeDtypeStruct((), jnp.int32)}
 
 
 class CollectContext(NamedTuple):
   """What a collector may use: the batched env, the policy, the expert, how
-  many rows of the dataset are the demonstrations (its first rows) and
-  (inside an iteration) the run's traced `HyperParams`."""
+  many rows of the dataset are the demonstrations (its first rows),
+  (inside an iteration) the run's traced `HyperParams`, and how the learner
+  sees the environment (`rollout.LearnerInput`: its actor wraps the
+  collector's, whose learner and expert then pick their inputs with
+  `learner_obs` and `full_obs`)."""
   env: Any
   policy: Policy
   expert: ExpertFn
   config: ImitationConfig
   demonstration_rows: int
   hparams: HyperParams | None = None
+  learner_input: rollout.LearnerInput = rollout.LearnerInput()
 
 
 class Collector(NamedTuple):
@@ -89,11 +98,36 @@ class TrainFns(NamedTuple):
   iteration: Callable[[TrainState, jax.Array], tuple[TrainState, Metrics]]
 
 
-def sampling_learner(policy: Policy, params: Params,
-                     stats: NormalizerStats) -> rollout.ActingFn:
-  """The learner as it acts while collecting: a sample of its policy."""
-  return lambda obs, key: policy.sample(params, data.normalize(obs, stats),
-                                        key)
+def sampling_learner(policy: Policy, params: Params, stats: NormalizerStats,
+                     learner_input: rollout.LearnerInput = rollout.LearnerInput()
+                     ) -> rollout.ActingFn:
+  """The learner as it acts while collecting: a sample of its policy, on
+  what `learner_input` shows it."""
+  return lambda obs, key: policy.sample(
+      params, data.normalize(learner_input.learner_obs(obs), stats), key)
+
+
+def learner_input(env, policy: Policy) -> rollout.LearnerInput:
+  """How `policy` sees `env`: the env's learner view and the policy's
+  history length."""
+  view = envs.learner_view(env)
+  return rollout.LearnerInput(
+      history_length=policy.history_length, view_size=view.size,
+      observe=None if envs.views.is_identity(view) else view.observe)
+
+
+def add_steps(ctx: CollectContext, dataset: data.Dataset, obs: jax.Array,
+              label: jax.Array, expert_controlled: jax.Array,
+              done: jax.Array) -> data.Dataset:
+  """Adds `[T, B]` steps (streams of episodes, `done` marking their ends) to
+  the dataset as the learner sees them: their `obs [T, B, obs_size]` in the
+  learner's view and, for a history policy, each row's predecessor link.
+  The full observations are not kept: every label is already the
+  expert's."""
+  extras = {'expert_controlled': expert_controlled}
+  if ctx.learner_input.history_length > 1:
+    extras['prev'] = windows.links(done, dataset.size)
+  return data.add(dataset, ctx.learner_input.view(obs), label, extras)
 
 
 def train_return(summary: Metrics) -> Metrics:
@@ -138,26 +172,40 @@ def demonstrate(config: ImitationConfig, env, expert: ExpertFn,
       num_steps=config.expert_steps_per_env)
 
 
+def empty_dataset(ctx: CollectContext, capacity: int) -> data.Dataset:
+  """A dataset of `capacity` rows of the learner's view, with
+  `DATASET_EXTRAS` (`HISTORY_EXTRAS` for a history policy)."""
+  li = ctx.learner_input
+  return data.create(
+      capacity, li.view_size or ctx.env.observation_size,
+      ctx.env.action_size,
+      extras=HISTORY_EXTRAS if li.history_length > 1 else DATASET_EXTRAS)
+
+
 def demonstration_data(config: ImitationConfig, env, expert: ExpertFn | None,
                        demonstrations: data.Demonstrations | None,
-                       capacity: int, key: PRNGKey, num_envs: int | None = None
+                       capacity: int, key: PRNGKey, num_envs: int | None = None,
+                       ctx: CollectContext | None = None
                        ) -> tuple[data.Dataset, Metrics]:
   """The dataset the first iteration trains on: `demonstrations` (labelled
   by their `expert_action`) or, if None, the expert's own (`demonstrate`,
-  drawn with `key`), in a dataset of `capacity` rows with `DATASET_EXTRAS`;
-  and `envs.summarize_episodes` of the episodes they come from."""
-  dataset = data.create(capacity, env.observation_size, env.action_size,
-                        extras=DATASET_EXTRAS)
+  drawn with `key`), in an `empty_dataset(ctx, capacity)` (`ctx` None: the
+  plain learner's); and `envs.summarize_episodes` of the episodes they come
+  from."""
+  if ctx is None:
+    ctx = CollectContext(env=env, policy=None, expert=expert, config=config,
+                         demonstration_rows=0)
+  dataset = empty_dataset(ctx, capacity)
   if demonstrations is None:
     demos = demonstrate(config, env, expert, key, num_envs)
-    dataset = data.add(dataset, demos.obs, demos.expert_action,
-                       {'expert_controlled': demos.expert_controlled})
+    dataset = add_steps(ctx, dataset, demos.obs, demos.expert_action,
+                        demos.expert_controlled, demos.done)
     return dataset, envs.summarize_episodes(demos.episode)
   executed = jnp.all(demonstrations.action == demonstrations.expert_action,
                      axis=-1)
-  dataset = data.add(dataset, demonstrations.obs,
-                     demonstrations.expert_action,
-                     {'expert_controlled': executed})
+  dataset = add_steps(ctx, dataset, demonstrations.obs,
+                      demonstrations.expert_action, executed,
+                      demonstrations.done)
   return dataset, envs.summarize_episodes(
       data.demonstrations.episode_stats(demonstrations))
 
@@ -200,12 +248,16 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
       is `Algorithm.make_train_fns`'s check.)
   """
   goals.check_sees_goal(env, policy.observation_size)
-  if (policy.observation_size, policy.action_size) != (env.observation_size,
+  seen = learner_input(env, policy)
+  if (policy.observation_size, policy.action_size) != (seen.view_size,
                                                        env.action_size):
+    view = ('' if seen.observe is None else
+            f'; the learner sees {seen.view_size} of its '
+            f'{env.observation_size}')
     raise ValueError(
         f'policy sizes (obs {policy.observation_size}, action '
         f'{policy.action_size}) do not match the environment (obs '
-        f'{env.observation_size}, action {env.action_size}).')
+        f'{env.observation_size}, action {env.action_size}{view}).')
   own_demonstrator = (collector is not None and
                       collector.demonstrate is not None)
   if demonstrations is not None and own_demonstrator:
@@ -225,12 +277,23 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
   capacity = dataset_capacity or config.dataset_capacity(
       aggregate=collector is not None, demonstration_rows=demonstration_rows)
   ctx = CollectContext(env=wrapped, policy=policy, expert=expert,
-                       config=config, demonstration_rows=demonstration_rows)
+                       config=config, demonstration_rows=demonstration_rows,
+                       learner_input=seen)
+  k = policy.history_length
 
   def normalizer(dataset: data.Dataset) -> NormalizerStats:
     if config.normalize_observations:
       return data.compute_stats(dataset)
-    return data.identity_stats(env.observation_size)
+    return data.identity_stats(seen.view_size)
+
+  def training_batch(dataset: data.Dataset, key: PRNGKey):
+    """A uniform minibatch; a history policy's observations are its
+    windows `[batch, k, view_size]`, rebuilt from the rows' links."""
+    if k == 1:
+      return data.sample(dataset, key, config.train_batch_size)
+    index = data.sample_indices(dataset, key, config.train_batch_size)
+    return data.gather(dataset, index)._replace(obs=windows.rebuild(
+        dataset.obs, dataset.extras['prev'], index, k))
 
   def init(key: PRNGKey, hparams: HyperParams | None = None) -> TrainState:
     if hparams is None:
@@ -239,16 +302,17 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
     if own_demonstrator:
       obs, label, controlled, episode = collector.demonstrate(
           ctx._replace(hparams=hparams), demo_key)
-      dataset = data.create(capacity, env.observation_size, env.action_size,
-                            extras=DATASET_EXTRAS)
+      dataset = empty_dataset(ctx, capacity)
       dataset = data.add(dataset, obs, label,
                          {'expert_controlled': controlled})
       expert_summary = envs.summarize_episodes(episode)
     else:
       dataset, expert_summary = demonstration_data(
-          config, wrapped, expert, demonstrations, capacity, demo_key)
+          config, wrapped, expert, demonstrations, capacity, demo_key,
+          ctx=ctx)
     dataset, outside = bound_labels(config, dataset, (low, high))
-    params = policy.init(params_key, jnp.zeros(env.observation_size))
+    params = policy.init(params_key, jnp.zeros(
+        (seen.view_size,) if k == 1 else (k, seen.view_size)))
     opt_state = optimizer.init(params)
     opt_state = opt_state._replace(hyperparams={
         **opt_state.hyperparams, 'learning_rate': hparams['learning_rate']})
@@ -276,7 +340,7 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
     def gradient_step(carry, key):
       params, opt_state, averaged = carry
       batch_key, loss_key = jax.random.split(key)
-      batch = data.sample(dataset, batch_key, config.train_batch_size)
+      batch = training_batch(dataset, batch_key)
       batch = batch._replace(obs=data.normalize(batch.obs, stats))
       (loss, _), grads = jax.value_and_grad(policy.loss, has_aux=True)(
           params, batch, loss_key)
@@ -310,8 +374,9 @@ def make_train_fns(config: ImitationConfig, env, policy: Policy,
         iteration=state.iteration + 1, env_steps=env_steps,
         averaged_params=averaged)
     acting_params = new_state.acting_params
-    evaluation_part = evaluation.part(
-        lambda obs: policy.mode(acting_params, data.normalize(obs, stats)),
+    evaluation_part = evaluation.actor_part(
+        seen.actor(rollout.deterministic(lambda obs: policy.mode(
+            acting_params, data.normalize(seen.learner_obs(obs), stats)))),
         eval_key, config.eval_episodes, config.episode_length)
     if collector is None:
       eval_steps, = rollout.run(wrapped, [evaluation_part])
@@ -393,12 +458,17 @@ class Algorithm:
       algorithm that is not the shared imitation loop (GAIL: PPO's
       rollouts and updates on a learned reward), None for one that is. Its
       learner is its own, so it takes no policy family.
+    learner_views: whether it trains history policies and learners that see
+      a view of the observation (`envs.learner_view`): its collector wraps
+      its actor in `CollectContext.learner_input` and adds its data with
+      `add_steps`. BC and DAgger do; the others are refused such a run.
   """
   name: str
   config_class: type[ImitationConfig]
   make_collector: Callable[[Any], Collector] | None = None
   check: Callable[[Any, Any, Policy], None] | None = None
   own_loop: Callable[..., TrainFns] | None = None
+  learner_views: bool = False
 
   @property
   def aggregates(self) -> bool:
@@ -467,6 +537,7 @@ class Algorithm:
       raise ValueError(f'{self.name} needs an expert: it {needs}. Pass '
                        'expert=' + ('.' if self.aggregates else
                                     ' or demonstrations=.'))
+    self.check_learner_input(env, policy)
     if self.check is not None:
       self.check(config, env, policy)
     if self.takes_policy and policy is None:
@@ -480,6 +551,25 @@ class Algorithm:
     collector = self.make_collector(config) if self.aggregates else None
     return make_train_fns(config, env, policy, expert, collector,
                           demonstrations=demonstrations)
+
+  def check_learner_input(self, env, policy: Policy | None) -> None:
+    """Raises a ValueError for a history policy, or an environment that
+    shows the learner a view of its observation, unless `learner_views`."""
+    if self.learner_views:
+      return
+    history = policy is not None and policy.history_length > 1
+    view = envs.learner_view(env)
+    if history:
+      raise ValueError(
+          f'{self.name} cannot train a history policy ({policy.name}, '
+          f'history_length={policy.history_length}): its data and actors are '
+          'Markov. bc and dagger train history policies.')
+    if not envs.views.is_identity(view):
+      env_name = type(getattr(env, 'unwrapped', env)).__name__
+      raise ValueError(
+          f'{self.name} cannot train on {env_name}\'s learner view '
+          f'({view.size} of {env.observation_size} observation entries, e.g. walker2d observe=positions): its learner sees the '
+          'full observation. bc and dagger train on learner views.')
 
   def make_train(self, config: ImitationConfig, env,
                  policy: Policy | None = None, expert: ExpertFn | None = None,

@@ -15,7 +15,7 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 
-from il_jax import data, rollout
+from il_jax import rollout
 from il_jax.algorithms import core
 from il_jax.config import ImitationConfig
 from il_jax.envs.validation import check_choice, check_fraction
@@ -80,14 +80,17 @@ def make_collector(config: DAggerConfig) -> core.Collector:
   beta_fn = beta_schedule(config)
 
   def actor(ctx, params, stats, dataset, algo_state, i, key):
-    learner = core.sampling_learner(ctx.policy, params, stats)
-    return (rollout.mixture(learner, ctx.expert, beta_fn(i, ctx.hparams)),
+    seen = ctx.learner_input
+    learner = core.sampling_learner(ctx.policy, params, stats, seen)
+    expert = lambda obs: ctx.expert(seen.full_obs(obs))
+    return (seen.actor(rollout.mixture(learner, expert,
+                                       beta_fn(i, ctx.hparams))),
             algo_state)
 
   def aggregate(ctx, dataset, algo_state, steps, i):
     labels = steps.record
-    dataset = data.add(dataset, steps.obs, labels.expert_action,
-                       {'expert_controlled': labels.expert_controlled})
+    dataset = core.add_steps(ctx, dataset, steps.obs, labels.expert_action,
+                             labels.expert_controlled, steps.done)
     return dataset, algo_state, {'Beta': beta_fn(i, ctx.hparams)}
 
   return core.Collector(
@@ -96,6 +99,6 @@ def make_collector(config: DAggerConfig) -> core.Collector:
 
 
 ALGORITHM = core.Algorithm(name='dagger', config_class=DAggerConfig,
-                           make_collector=make_collector)
+                           make_collector=make_collector, learner_views=True)
 make_train_fns = ALGORITHM.make_train_fns
 make_train = ALGORITHM.make_train

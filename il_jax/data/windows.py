@@ -34,3 +34,25 @@ def rebuild(obs: jax.Array, prev: jax.Array, index: jax.Array,
   for _ in range(history_length - 1):
     rows.append(prev[rows[-1]])
   return obs[jnp.stack(rows[::-1], axis=1)]
+
+
+def links(done: jax.Array, first_row: jax.Array) -> jax.Array:
+  """The predecessor links of `[T, B]` steps about to be added to a dataset.
+
+  Args:
+    done: `[T, B]` bool, whether an episode ended at each step. Step 0 of
+      every stream starts an episode (a rollout resets its environments; a
+      demonstration stream starts with an episode).
+    first_row: int scalar, the dataset row step `(0, 0)` will get: `add`
+      writes the steps row-major, step `(t, b)` to `first_row + t * B + b`.
+
+  Returns:
+    int32 `[T, B]`: each step's previous step's row, its own where an
+    episode starts.
+  """
+  steps, streams = done.shape
+  row = (jnp.asarray(first_row, jnp.int32) +
+         jnp.arange(steps * streams, dtype=jnp.int32).reshape(steps, streams))
+  starts = jnp.concatenate(
+      [jnp.ones((1, streams), bool), jnp.asarray(done, bool)[:-1]], axis=0)
+  return jnp.where(starts, row, row - streams)

@@ -64,3 +64,8 @@ def learner_view(env: Env) -> LearnerView:
         f'{type(base).__name__} defines only one of learner_observation_size '
         'and learner_observation; a learner view needs both.')
   return LearnerView(size=int(size), observe=observe)
+
+
+def is_identity(view: LearnerView) -> bool:
+  """Whether `view` shows the whole observation (no view defined)."""
+  return view.observe is _identity

@@ -186,13 +186,19 @@ def make_policy(config: EnsembleConfig, observation_size: int,
     action_size: size of the last axis of actions.
 
   Raises:
-    ValueError: non-positive sizes or a config that is not an
-      `EnsembleConfig`.
+    ValueError: non-positive sizes, a config that is not an
+      `EnsembleConfig`, or a member family with a history.
   """
   base.check_config(config, EnsembleConfig)
   observation_size, action_size = base.check_sizes(observation_size,
                                                    action_size)
   member = make_member(config, observation_size, action_size)
+  if member.history_length > 1:
+    # Its disagreement is HG-DAgger's gate, and HG-DAgger is Markov.
+    raise ValueError(
+        f'An ensemble of history policies ({config.member}, history_length='
+        f'{member.history_length}) is not supported; ensemble a Markov '
+        'family.')
   num_members = config.num_members
   modes_of_members = _member_modes_fn(member)
 
