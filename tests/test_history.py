@@ -212,3 +212,20 @@ def test_an_ensemble_of_history_policies_is_refused():
   with pytest.raises(ValueError, match='ensemble of history policies'):
     policies.make('ensemble', 3, 1, member='gru',
                   member_options=(('history_length', 2),))
+
+
+def test_history_settings_get_clear_errors_before_compiling():
+  from il_jax import experiment, settings
+  with pytest.raises(ValueError, match='history_length'):
+    settings.run_config({'policy': 'gru', 'history_length': 0})
+  with pytest.raises(ValueError, match='option of policy family gru/'
+                     'transformer'):
+    settings.run_config({'policy': 'mlp', 'history_length': 3})
+  config = settings.run_config({'algo': 'hg_dagger', 'env': 'tightrope',
+                                'policy': 'transformer',
+                                'history_length': 2})
+  with pytest.raises(ValueError, match='hg_dagger cannot train a history'):
+    experiment.build(config)
+  config = settings.run_config({'algo': 'dagger', 'env': 'tightrope',
+                                'policy': 'gru', 'history_length': 2})
+  assert experiment.build(config)[1].history_length == 2
