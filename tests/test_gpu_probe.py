@@ -64,6 +64,27 @@ def test_every_part_writes_a_measured_row(smoke):
   assert all(f'| {part} |' in table for part in by_part)
 
 
+def test_the_policies_part_measures_every_registered_family(tmp_path):
+  from il_jax import policies
+  rows, stdout = _probe(tmp_path, '--parts=policies', '--budget_s=1500',
+                        timeout=1800)
+  families = list(policies.registered_names())
+  assert {'gru', 'transformer'} <= set(families)
+  # One row per family, in the registry's order, each measured.
+  assert [r['family'] for r in rows] == families
+  for r in rows:
+    assert r['part'] == 'policies' and r['status'] == 'ok', r
+    assert r['grad_steps_per_s'] > 0 and r['actions_per_s'] > 0, r
+    assert r['batch'] == 8 and r['act_batch'] == 8
+  assert '"family": "transformer"' in stdout
+  table = open(os.path.join(tmp_path, 'probe.md')).read()
+  header = ('| family | batch | gradient steps/s | mode actions/s | act batch '
+            '| status | device |')
+  assert header in table
+  for family in families:
+    assert f'| {family} | 8 |' in table
+
+
 def test_a_part_past_the_deadline_is_killed_and_reported(tmp_path):
   rows, _ = _probe(tmp_path, '--parts=cs285', '--budget_s=5')
   assert rows == [{'part': 'cs285', 'status': 'killed at the deadline'}]

@@ -11,6 +11,7 @@ pay). The best of `--repeats` timed runs counts; compilation is excluded.
   python -m tools.bench_policies --batch_sizes=100,4096 --families=mlp,diffusion
 """
 
+import contextlib
 import time
 
 import jax
@@ -39,18 +40,28 @@ _OBS, _ACT = 17, 6
 _DATASET = 100_000
 
 
-def _best_seconds(fn, *args) -> float:
-  jax.block_until_ready(fn(*args))  # compile
+def _best_seconds(fn, *args, repeats: int,
+                  timing=contextlib.nullcontext) -> float:
+  fn = fn.lower(*args).compile()
   best = float('inf')
-  for _ in range(_REPEATS.value):
-    start = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    best = min(best, time.perf_counter() - start)
+  with timing():
+    jax.block_until_ready(fn(*args))  # warm-up
+    for _ in range(repeats):
+      start = time.perf_counter()
+      jax.block_until_ready(fn(*args))
+      best = min(best, time.perf_counter() - start)
   return best
 
 
-def measure(family: str, batch_size: int) -> dict:
-  """Gradient steps/s and mode actions/s of `family`."""
+def measure_family(family: str, batch_size: int, *, train_steps: int = 1000,
+                   act_batch: int = 1024, repeats: int = 3,
+                   dataset_size: int = _DATASET,
+                   timing=contextlib.nullcontext) -> dict:
+  """Gradient steps/s and mode actions/s of `family` at Walker2d's sizes:
+  the best of `repeats` timed runs of `train_steps` steps at `batch_size`,
+  and of one `mode` call on `act_batch` observations. `timing()` is entered
+  around each program's timed runs (after its compile), e.g. to hold a
+  device lock."""
   policy = policies.make(family, _OBS, _ACT)
   optimizer = optax.adam(1e-3)
   data_key, init_key, run_key = jax.random.split(jax.random.PRNGKey(0), 3)
@@ -58,8 +69,8 @@ def measure(family: str, batch_size: int) -> dict:
   # A history policy (k > 1) acts on windows [k, obs] of observations.
   window = (policy.history_length,) if policy.history_length > 1 else ()
   dataset = Batch(
-      obs=jax.random.normal(obs_key, (_DATASET, *window, _OBS)),
-      action=jax.random.uniform(act_key, (_DATASET, _ACT), minval=-1.0,
+      obs=jax.random.normal(obs_key, (dataset_size, *window, _OBS)),
+      action=jax.random.uniform(act_key, (dataset_size, _ACT), minval=-1.0,
                                 maxval=1.0))
   params = policy.init(init_key, dataset.obs[:1])
   opt_state = optimizer.init(params)
@@ -69,7 +80,7 @@ def measure(family: str, batch_size: int) -> dict:
     def step(carry, key):
       params, opt_state = carry
       index_key, loss_key = jax.random.split(key)
-      index = jax.random.randint(index_key, (batch_size,), 0, _DATASET)
+      index = jax.random.randint(index_key, (batch_size,), 0, dataset_size)
       batch = jax.tree.map(lambda x: x[index], dataset)
       (loss, _), grads = jax.value_and_grad(policy.loss, has_aux=True)(
           params, batch, loss_key)
@@ -77,19 +88,27 @@ def measure(family: str, batch_size: int) -> dict:
       return (optax.apply_updates(params, updates), opt_state), loss
 
     (params, _), losses = jax.lax.scan(
-        step, (params, opt_state), jax.random.split(key, _TRAIN_STEPS.value))
+        step, (params, opt_state), jax.random.split(key, train_steps))
     return params, losses
 
-  train_s = _best_seconds(train, params, opt_state, run_key)
+  train_s = _best_seconds(train, params, opt_state, run_key, repeats=repeats,
+                          timing=timing)
   act = jax.jit(policy.mode)
-  act_s = _best_seconds(act, params, dataset.obs[:_ACT_BATCH.value])
+  act_s = _best_seconds(act, params, dataset.obs[:act_batch], repeats=repeats,
+                        timing=timing)
   return {
       'family': family,
       'batch_size': batch_size,
-      'grad_steps_per_s': _TRAIN_STEPS.value / train_s,
-      'act_batch': _ACT_BATCH.value,
-      'actions_per_s': _ACT_BATCH.value / act_s,
+      'grad_steps_per_s': train_steps / train_s,
+      'act_batch': act_batch,
+      'actions_per_s': act_batch / act_s,
   }
+
+
+def measure(family: str, batch_size: int) -> dict:
+  """Gradient steps/s and mode actions/s of `family`, sized by the flags."""
+  return measure_family(family, batch_size, train_steps=_TRAIN_STEPS.value,
+                        act_batch=_ACT_BATCH.value, repeats=_REPEATS.value)
 
 
 def main(_):

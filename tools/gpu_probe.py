@@ -23,6 +23,14 @@ Parts, in priority order:
                     reported separately)
   dagger_8192       one DAgger iteration at 8192 environments, against raw
                     stepping at the same batch (from `step_gpu`)
+  policies          every registered policy family (history families on
+                    windows [B, k, obs]) at Walker2d's sizes (17
+                    observations, 6 actions), through
+                    `tools.bench_policies.measure_family`: gradient steps/s
+                    at minibatch 1024 (`POLICY_TRAIN_STEPS` steps in one
+                    `lax.scan`) and `mode` actions/s on 1024 observations,
+                    best of `POLICY_REPEATS`; one row per family, tabulated
+                    apart in probe.md
 Raw stepping: the wrapped (time limit, auto-reset) environment under
 uniformly random actions, at 1, 1024, 8192 and 65536 environments; one
 warm-up call of a short `lax.scan`, then timed calls of it for at least
@@ -67,6 +75,12 @@ _DEADLINE = flags.DEFINE_float('deadline', None,
                                'Internal: the parent\'s deadline (epoch s).')
 
 BATCH_SIZES = (1, 1024, 8192, 65536)
+# The `policies` part: a fixed, small amount of timed work per family, so
+# that all of them together take seconds of GPU time (their compiles, CPU
+# work, take longer).
+POLICY_BATCH = 1024
+POLICY_TRAIN_STEPS = 100
+POLICY_REPEATS = 2
 
 # MuJoCo Playground's Walker solver (Euler, 2 Newton and 5 line-search
 # iterations). Playground also steps 0.0025 s at a 0.025 s control period;
@@ -108,6 +122,7 @@ PARTS = (
          niceness=15),
     Part('cs285', 'cs285'),
     Part('dagger_8192', 'dagger'),
+    Part('policies', 'policies', niceness=19),
 )
 
 
@@ -328,6 +343,34 @@ def _run_warp(rec: _Recorder, batches, steps: int, smoke: bool) -> None:
               setting='gpu')
 
 
+def _run_policies(rec: _Recorder, smoke: bool) -> None:
+  """Training and acting cost of every registered policy family, one row
+  each, timed under the GPU lock (compiles outside it)."""
+  from il_jax import policies  # pylint: disable=g-import-not-at-top
+  from tools import bench_policies  # pylint: disable=g-import-not-at-top
+  if smoke:
+    sizes = dict(batch_size=8, train_steps=2, act_batch=8, repeats=1,
+                 dataset_size=64)
+  else:
+    sizes = dict(batch_size=POLICY_BATCH, train_steps=POLICY_TRAIN_STEPS,
+                 act_batch=POLICY_BATCH, repeats=POLICY_REPEATS)
+  batch_size = sizes.pop('batch_size')
+  for family in policies.registered_names():
+    if rec.left_s() < 10:
+      rec.write(family=family, batch=batch_size,
+                status='skipped: out of time')
+      continue
+    began = time.perf_counter()
+    r = bench_policies.measure_family(family, batch_size, timing=rec.gpu,
+                                      **sizes)
+    rec.write(family=family, batch=batch_size, status='ok',
+              train_steps=sizes['train_steps'],
+              grad_steps_per_s=round(r['grad_steps_per_s'], 1),
+              act_batch=r['act_batch'],
+              actions_per_s=round(r['actions_per_s']),
+              total_s=round(time.perf_counter() - began, 1))
+
+
 def _worker(part: Part) -> None:
   os.makedirs(_OUT.value, exist_ok=True)
   rec = _Recorder(_OUT.value, part, _DEADLINE.value or time.time() + 1e9)
@@ -342,6 +385,8 @@ def _worker(part: Part) -> None:
     _run_cs285(rec, smoke)
   elif part.kind == 'dagger':
     _run_dagger(rec, smoke, impl='jax')
+  elif part.kind == 'policies':
+    _run_policies(rec, smoke)
   else:
     _run_warp(rec, (2,) if smoke else BATCH_SIZES,
               2 if smoke else part.steps_per_call, smoke)
@@ -379,9 +424,26 @@ def read_rows(out: str) -> list[dict]:
     return [json.loads(line) for line in f if line.endswith('\n')]
 
 
+def _policy_table(rows: list[dict]) -> str:
+  """The `policies` part's family rows as markdown."""
+  lines = ['| family | batch | gradient steps/s | mode actions/s | act batch '
+           '| status | device |', '|' + '---|' * 7]
+  for r in rows:
+    lines.append('| ' + ' | '.join(str(c) for c in (
+        r['family'], r.get('batch', '-'),
+        f"{r['grad_steps_per_s']:,}" if 'grad_steps_per_s' in r else '-',
+        f"{r['actions_per_s']:,}" if 'actions_per_s' in r else '-',
+        r.get('act_batch', '-'), r.get('status', '-'),
+        r.get('device', '-'))) + ' |')
+  return '\n'.join(lines) + '\n'
+
+
 def _table(rows: list[dict]) -> str:
   """The rows as markdown, with the DAgger iteration set against raw
-  stepping at its batch."""
+  stepping at its batch; the policy families' rows in a table of their
+  own below."""
+  families = [r for r in rows if r['part'] == 'policies' and 'family' in r]
+  rows = [r for r in rows if not (r['part'] == 'policies' and 'family' in r)]
   raw = {(r.get('impl'), r['batch']): r['env_steps_per_s'] for r in rows
          if r['part'] in ('step_gpu', 'warp') and r.get('setting') == 'gpu'
          and 'ms_per_step' in r}
@@ -403,7 +465,12 @@ def _table(rows: list[dict]) -> str:
         f'{steps_per_s:,}' if steps_per_s else '-',
         ', '.join(f'{k}={v}' for k, v in other.items()),
         r.get('device', '-'))) + ' |')
-  return '\n'.join(lines) + '\n'
+  main_table = '\n'.join(lines) + '\n' if rows or not families else ''
+  if not families:
+    return main_table
+  return (main_table + ('\n' if main_table else '') +
+          'Policy families at Walker2d\'s sizes (17 observations, 6 '
+          'actions):\n\n' + _policy_table(families))
 
 
 def main(argv):
