@@ -40,8 +40,10 @@ def test_every_part_writes_a_measured_row(smoke):
   assert step['status'] == 'ok' and step['env_steps_per_s'] > 0
   assert step['loop_trips_per_step'] == envs.make(
       'walker2d').loop_trips_per_step
-  assert step['ms_per_step'] * step['env_steps_per_s'] == pytest.approx(
-      1e3 * step['batch'], rel=1e-3)
+  # env_steps_per_s is rounded to an integer: on a slow CPU (tens of ms
+  # per step) that is more than 0.1 % of it.
+  assert abs(step['env_steps_per_s'] - 1e3 * step['batch'] /
+             step['ms_per_step']) <= 1
   cs285 = by_part['cs285']
   # Compilation and running are reported apart, and add up to less than
   # the whole run (which also builds, checkpoints and writes logs).
