@@ -214,6 +214,9 @@ def check_window_batch(batch: Batch, history_length: int,
                        observation_size: int, action_size: int) -> None:
   """Raises at trace time unless `batch` is `obs [..., k, obs]` (`[..., obs]`
   for k = 1) and `action [..., act]` with the same leading dimensions."""
+  if history_length == 1:
+    check_batch(batch, observation_size, action_size)
+    return
   check_window(batch.obs, history_length, observation_size)
   action = batch.action
   if action.ndim < 1 or action.shape[-1] != action_size:
@@ -226,3 +229,26 @@ def check_window_batch(batch: Batch, history_length: int,
         'batch.obs and batch.action must share leading dimensions, got '
         f'{batch.obs.shape} (history_length={history_length}) and '
         f'{action.shape}.')
+
+
+def regression_policy(name: str, config: Any, observation_size: int,
+                      action_size: int, init: InitFn, mode: ModeFn,
+                      history_length: int = 1) -> Policy:
+  """A deterministic policy trained by mean squared error on the labels:
+  `sample` is `mode` (its key unused) and the loss, with aux `{'mse'}`, is
+  the MSE over batch and action dimensions of `mode(params, batch.obs)`."""
+
+  def sample(params: Params, obs: jax.Array, key: PRNGKey) -> jax.Array:
+    del key  # Deterministic policy.
+    return mode(params, obs)
+
+  def loss(params: Params, batch: Batch, key: PRNGKey):
+    del key  # The loss has no randomness.
+    check_window_batch(batch, history_length, observation_size, action_size)
+    error = mode(params, batch.obs) - as_float(batch.action)
+    mse = jnp.mean(jnp.square(error))
+    return mse, {'mse': mse}
+
+  return Policy(name=name, config=config, observation_size=observation_size,
+                action_size=action_size, init=init, sample=sample, mode=mode,
+                loss=loss, history_length=history_length)

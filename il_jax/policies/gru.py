@@ -14,11 +14,9 @@ import math
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 
 from il_jax.envs.validation import check_positive_int
 from il_jax.policies import base
-from il_jax.types import Batch
 from il_jax.types import Params
 from il_jax.types import PRNGKey
 
@@ -106,24 +104,5 @@ def make_policy(config: GRUConfig, observation_size: int,
     return network.apply(params, base.checked_window(obs, k,
                                                      observation_size))
 
-  def sample(params: Params, obs: jax.Array, key: PRNGKey) -> jax.Array:
-    del key  # Deterministic policy.
-    return mode(params, obs)
-
-  def loss(params: Params, batch: Batch, key: PRNGKey):
-    del key  # The loss has no randomness.
-    base.check_window_batch(batch, k, observation_size, action_size)
-    error = mode(params, batch.obs) - base.as_float(batch.action)
-    mse = jnp.mean(jnp.square(error))
-    return mse, {'mse': mse}
-
-  return base.Policy(
-      name='gru',
-      config=config,
-      observation_size=observation_size,
-      action_size=action_size,
-      init=init,
-      sample=sample,
-      mode=mode,
-      loss=loss,
-      history_length=k)
+  return base.regression_policy('gru', config, observation_size,
+                                action_size, init, mode, history_length=k)

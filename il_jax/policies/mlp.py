@@ -7,10 +7,8 @@ noise: `sample` is `mode` and ignores its key.
 import dataclasses
 
 import jax
-import jax.numpy as jnp
 
 from il_jax.policies import base
-from il_jax.types import Batch
 from il_jax.types import Params
 from il_jax.types import PRNGKey
 
@@ -69,23 +67,5 @@ def make_policy(config: MLPConfig, observation_size: int,
     obs = base.checked_observation(obs, observation_size)
     return network.apply(params, obs)
 
-  def sample(params: Params, obs: jax.Array, key: PRNGKey) -> jax.Array:
-    del key  # Deterministic policy.
-    return mode(params, obs)
-
-  def loss(params: Params, batch: Batch, key: PRNGKey):
-    del key  # The loss has no randomness.
-    base.check_batch(batch, observation_size, action_size)
-    error = mode(params, batch.obs) - base.as_float(batch.action)
-    mse = jnp.mean(jnp.square(error))
-    return mse, {'mse': mse}
-
-  return base.Policy(
-      name='mlp',
-      config=config,
-      observation_size=observation_size,
-      action_size=action_size,
-      init=init,
-      sample=sample,
-      mode=mode,
-      loss=loss)
+  return base.regression_policy('mlp', config, observation_size,
+                                action_size, init, mode)
