@@ -132,10 +132,7 @@ def test_interactive_algorithms_start_from_the_given_demonstrations(
   given, got = _train(algo, tightrope, expert=tightrope[2],
                       demonstrations=demos)
   _assert_same_metrics(got, want)
-  # The rows collected after the demonstrations come from two programs, so
-  # float32 rounding may differ (by ~1e-9 on tightrope), as in the metrics.
-  np.testing.assert_allclose(given.dataset.obs, state.dataset.obs, rtol=1e-5,
-                             atol=1e-6)
+  np.testing.assert_allclose(given.dataset.obs, state.dataset.obs, rtol=1e-6)
   # Half the demonstrations: the dataset starts smaller by as many rows.
   half = jax.tree.map(lambda x: x[:, :1], demos)
   _, fewer = _train(algo, tightrope, expert=tightrope[2],

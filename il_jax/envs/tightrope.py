@@ -188,6 +188,9 @@ class Tightrope(ToyEnv):
 
   def _observe(self, physics: jax.Array) -> jax.Array:
     """`[x, v, sway]`, then the previous action `u_prev` if shown."""
+    if not self._show_previous_action:  # The program as before the option.
+      x, v, s = physics
+      return jnp.stack([x, v, _sway(s)])
     return jnp.concatenate([physics[:2], _sway(physics[2:3]), physics[3:]])
 
 
