@@ -296,8 +296,8 @@ class LearnerInput(NamedTuple):
   (`envs.learner_view`) and how many past views a history policy gets.
 
   `plain` (the full observation, no history) is every Markov policy on an
-  environment without a view: its actors get the raw `obs [B, obs_size]`,
-  so their programs are the ones they were before views existed. Otherwise
+  environment without a view: its actors get the raw `obs [B, obs_size]`
+  and are not wrapped, so Markov programs carry no view machinery. Otherwise
   `actor` wraps them so that they get a `Seen` and keeps the window in its
   state; `learner_obs` and `full_obs` pick an actor's inputs out of either.
 

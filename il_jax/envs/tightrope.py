@@ -188,7 +188,10 @@ class Tightrope(ToyEnv):
 
   def _observe(self, physics: jax.Array) -> jax.Array:
     """`[x, v, sway]`, then the previous action `u_prev` if shown."""
-    if not self._show_previous_action:  # The program as before the option.
+    # The 3-entry observation is stacked from scalars: the slice-and-
+    # concatenate form below rounds differently in float32, which would
+    # move every default-tightrope result.
+    if not self._show_previous_action:
       x, v, s = physics
       return jnp.stack([x, v, _sway(s)])
     return jnp.concatenate([physics[:2], _sway(physics[2:3]), physics[3:]])
